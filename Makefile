@@ -1,0 +1,45 @@
+# cryolearn: the two commands a new user runs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CORES  ?= all
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: install install-test demo test lint bench report clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# numpy goes first: it is needed at build time by some of our dependencies.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "numpy>=1.26"
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## demo: run the whole workflow on the synthetic demo world, then build the report
+demo: install
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES)
+	$(BIN)/snakemake --profile profiles/default --cores 1 --report results/report.html
+
+## test: the test suite (unit tests and Snakemake integration tests on config/test.yaml)
+test: install-test
+	$(BIN)/python -m pytest -q
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/snakemake --lint --cores 1
+
+bench: install
+	$(BIN)/python bench/forward_model.py
+
+clean:
+	rm -rf results logs benchmarks .snakemake resources/demo

@@ -1,0 +1,22 @@
+# cryolearn: deep learning on ice-sheet geospatial data.
+# Declarations only: config, includes, final targets (computed in common.smk).
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/synth.smk"
+include: "workflow/rules/tiles.smk"
+include: "workflow/rules/waveforms.smk"
+include: "workflow/rules/truth.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

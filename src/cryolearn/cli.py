@@ -1,0 +1,79 @@
+"""``cryolearn`` command line: synthetic data and inspection of stores."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import yaml
+
+from cryolearn.io.dem import DemError
+
+
+def _load_config(path: str) -> dict:
+    with open(path) as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def _synth_flights(args: argparse.Namespace) -> int:
+    from cryolearn.synth.flights import write_flight
+
+    config = _load_config(args.config)
+    synth = config.get("synth", {})
+    specs = synth.get("flights", [])
+    if args.flight:
+        specs = [s for s in specs if s["name"] in args.flight]
+        missing = set(args.flight) - {s["name"] for s in specs}
+        if missing:
+            print(f"error: flights not in {args.config}: {sorted(missing)}", file=sys.stderr)
+            return 2
+    for spec in specs:
+        paths = write_flight(synth.get("world", {}), spec, args.out, args.truth)
+        print(f"{spec['name']}: {len(paths)} frames in {Path(args.out) / spec['name']}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    import xarray as xr
+
+    ds = xr.open_zarr(args.store, zarr_format=3, consolidated=False)
+    print(ds)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cryolearn`` command."""
+    parser = argparse.ArgumentParser(prog="cryolearn", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    synth = sub.add_parser("synth", help="write synthetic data in real formats")
+    synth_sub = synth.add_subparsers(dest="what", required=True)
+    flights = synth_sub.add_parser("flights", help="IceBridge IODMS3 DEM frames and truth")
+    flights.add_argument("--config", default="config/config.yaml", help="workflow config")
+    flights.add_argument("--flight", action="append", help="only this flight (repeatable)")
+    flights.add_argument("--out", default="resources/demo/flights", help="frames folder")
+    flights.add_argument("--truth", default="resources/demo/truth", help="truth folder")
+    flights.set_defaults(func=_synth_flights)
+
+    inspect = sub.add_parser("inspect", help="summarise a Zarr store")
+    inspect.add_argument("store")
+    inspect.set_defaults(func=_inspect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cryolearn`` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    try:
+        return args.func(args)
+    except (DemError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Synthetic worlds that write the same real formats as the instruments, with truth."""

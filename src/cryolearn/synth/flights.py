@@ -1,0 +1,286 @@
+"""Synthetic Operation IceBridge flights: lines of overlapping IODMS3 DEM frames.
+
+A flight flies a straight line over the :class:`~cryolearn.synth.world.SyntheticWorld`
+in a given year. Each frame is a north-up float32 GeoTIFF in EPSG:3413 with
+nodata -32767, covering the bounding box of a rectangular image footprint that
+is rotated to the flight track (so the corners are nodata, as in the real
+product), with a pixel size that differs slightly from frame to frame
+(0.4486 m, 0.4524 m, ...), and photogrammetric noise. A uint8 truth raster of
+surface classes is written beside each frame, in a separate folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date as Date
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.transform import Affine
+from tqdm import tqdm
+
+from cryolearn.constants import DEM_CRS, DEM_NODATA
+from cryolearn.synth.world import SURFACE_CLASSES, SyntheticWorld, WorldParams
+
+log = logging.getLogger(__name__)
+
+TRUTH_NODATA = 255
+#: aircraft ground speed used to stamp frame times, m/s
+_GROUND_SPEED_M_S = 130.0
+_ROWS_PER_BLOCK = 256
+
+
+@dataclass(frozen=True)
+class FlightSpec:
+    """Geometry and acquisition of one synthetic flight line.
+
+    Attributes
+    ----------
+    name : flight name, used as the wildcard value and folder name
+    date : acquisition date, ISO ``YYYY-MM-DD``
+    start_x_m, start_y_m : start of the line, EPSG:3413 metres
+    track_deg : direction of travel, degrees clockwise from grid north
+    n_frames : number of DEM frames
+    frame_length_m, frame_width_m : image footprint along and across track
+    overlap : along-track overlap of consecutive frames, fraction
+    pixel_sizes_m : pixel sizes, used in turn frame by frame
+    noise_m : standard deviation of photogrammetric noise
+    start_time : UTC time of the first frame, ``HH:MM:SS``
+    """
+
+    name: str
+    date: str
+    start_x_m: float
+    start_y_m: float
+    track_deg: float = 90.0
+    n_frames: int = 6
+    frame_length_m: float = 420.0
+    frame_width_m: float = 300.0
+    overlap: float = 0.3
+    pixel_sizes_m: tuple[float, ...] = field(default=(0.4486, 0.4524, 0.4501, 0.4539))
+    noise_m: float = 0.12
+    start_time: str = "14:00:00"
+
+    @classmethod
+    def from_dict(cls, values: dict) -> FlightSpec:
+        """Build a spec from a config mapping."""
+        values = dict(values)
+        if "pixel_sizes_m" in values:
+            values["pixel_sizes_m"] = tuple(values["pixel_sizes_m"])
+        return cls(**values)
+
+    @property
+    def decimal_year(self) -> float:
+        """Acquisition date as a decimal year."""
+        d = Date.fromisoformat(self.date)
+        start = Date(d.year, 1, 1)
+        days = (Date(d.year + 1, 1, 1) - start).days
+        return d.year + (d - start).days / days
+
+    @property
+    def direction(self) -> tuple[float, float]:
+        """Unit vector of travel (dx, dy) in grid coordinates."""
+        a = math.radians(self.track_deg)
+        return math.sin(a), math.cos(a)
+
+    def frame_centre(self, index: int) -> tuple[float, float]:
+        """Centre of frame ``index`` in EPSG:3413 metres."""
+        step = self.frame_length_m * (1.0 - self.overlap)
+        s = index * step + 0.5 * self.frame_length_m
+        dx, dy = self.direction
+        return self.start_x_m + s * dx, self.start_y_m + s * dy
+
+    def frame_name(self, index: int) -> str:
+        """IODMS3-style file name of frame ``index``."""
+        hh, mm, ss = (int(v) for v in self.start_time.split(":"))
+        step_s = self.frame_length_m * (1.0 - self.overlap) / _GROUND_SPEED_M_S
+        t = hh * 3600 + mm * 60 + ss + index * step_s
+        h, rem = divmod(t, 3600)
+        m, s = divmod(rem, 60)
+        stamp = f"{int(h):02d}{int(m):02d}{int(s):02d}{int(100 * (s % 1)):02d}"
+        return f"IODMS3_{self.date.replace('-', '')}_{stamp}_{index:05d}_DEM.tif"
+
+
+def frame_paths(spec: FlightSpec, flights_dir: str | Path) -> list[Path]:
+    """Paths of the DEM frames that :func:`write_flight` writes for ``spec``."""
+    folder = Path(flights_dir) / spec.name
+    return [folder / spec.frame_name(i) for i in range(spec.n_frames)]
+
+
+def truth_path_for(frame_path: str | Path, truth_dir: str | Path) -> Path:
+    """Truth raster path of a DEM frame: ``{truth_dir}/{flight}/{stem}_class.tif``."""
+    frame_path = Path(frame_path)
+    return Path(truth_dir) / frame_path.parent.name / f"{frame_path.stem}_class.tif"
+
+
+def _frame_grid(spec: FlightSpec, index: int) -> tuple[Affine, int, int, np.ndarray]:
+    """North-up grid covering the rotated footprint of one frame.
+
+    Returns the transform, width, height and the footprint corners (4, 2).
+    """
+    pixel = spec.pixel_sizes_m[index % len(spec.pixel_sizes_m)]
+    cx, cy = spec.frame_centre(index)
+    dx, dy = spec.direction
+    half_l, half_w = 0.5 * spec.frame_length_m, 0.5 * spec.frame_width_m
+    corners = np.array(
+        [
+            (cx + sa * half_l * dx + sc * half_w * dy, cy + sa * half_l * dy - sc * half_w * dx)
+            for sa, sc in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+        ]
+    )
+    x0 = math.floor(corners[:, 0].min() * 100) / 100
+    y1 = math.ceil(corners[:, 1].max() * 100) / 100
+    width = math.ceil((corners[:, 0].max() - x0) / pixel)
+    height = math.ceil((y1 - corners[:, 1].min()) / pixel)
+    return Affine(pixel, 0.0, x0, 0.0, -pixel, y1), width, height, corners
+
+
+def _inside_footprint(
+    x: np.ndarray, y: np.ndarray, spec: FlightSpec, index: int
+) -> np.ndarray:
+    cx, cy = spec.frame_centre(index)
+    dx, dy = spec.direction
+    along = (x - cx) * dx + (y - cy) * dy
+    across = (x - cx) * dy - (y - cy) * dx
+    return (np.abs(along) <= 0.5 * spec.frame_length_m) & (
+        np.abs(across) <= 0.5 * spec.frame_width_m
+    )
+
+
+def render_frame(
+    world: SyntheticWorld, spec: FlightSpec, index: int
+) -> tuple[np.ndarray, np.ndarray, Affine]:
+    """Elevation (float32, nodata -32767) and truth class (uint8) of one frame.
+
+    Photogrammetric noise is seeded by the world seed, the flight name and the
+    frame index, so a frame is reproducible on its own.
+    """
+    transform, width, height, _ = _frame_grid(spec, index)
+    elevation = np.full((height, width), DEM_NODATA, dtype=np.float32)
+    truth = np.full((height, width), TRUTH_NODATA, dtype=np.uint8)
+    cols = np.arange(width) + 0.5
+    name_key = int.from_bytes(spec.name.encode()[:8].ljust(8, b"\0"), "little")
+    rng = np.random.default_rng([world.params.seed, name_key, index])
+    for r0 in range(0, height, _ROWS_PER_BLOCK):
+        rows = np.arange(r0, min(height, r0 + _ROWS_PER_BLOCK)) + 0.5
+        x, y = transform * np.meshgrid(cols, rows)
+        inside = _inside_footprint(x, y, spec, index)
+        if not inside.any():
+            continue
+        z, cls = world.evaluate(x[inside], y[inside], spec.decimal_year)
+        z = z + rng.normal(0.0, spec.noise_m, z.shape)
+        block = elevation[r0 : r0 + len(rows)]
+        block[inside] = z.astype(np.float32)
+        truth[r0 : r0 + len(rows)][inside] = cls
+    return elevation, truth, transform
+
+
+def _provenance(world: SyntheticWorld, spec: FlightSpec, index: int) -> dict[str, str]:
+    return {
+        "PRODUCT": "IODMS3 (synthetic, cryolearn)",
+        "CRYOLEARN_WORLD": json.dumps(asdict(world.params), sort_keys=True),
+        "CRYOLEARN_FLIGHT": json.dumps(asdict(spec), sort_keys=True),
+        "CRYOLEARN_FRAME_INDEX": str(index),
+        "CRYOLEARN_SEED": str(world.params.seed),
+    }
+
+
+def frame_index(frame_path: str | Path) -> int:
+    """Frame index encoded in an IODMS3-style file name (``..._00003_DEM.tif`` -> 3)."""
+    stem = Path(frame_path).name
+    try:
+        return int(stem.split("_")[-2])
+    except (IndexError, ValueError) as exc:
+        raise ValueError(f"{frame_path}: not an IODMS3-style frame name") from exc
+
+
+def write_frame(
+    world: SyntheticWorld, spec: FlightSpec, index: int, dem_path: str | Path,
+    truth_path: str | Path,
+) -> None:
+    """Render one frame and write it and its truth raster (each atomically)."""
+    elevation, truth, transform = render_frame(world, spec, index)
+    tags = _provenance(world, spec, index)
+    _write_raster(Path(dem_path), elevation, transform, DEM_NODATA, tags)
+    classes = {"CLASS_NAMES": json.dumps(list(SURFACE_CLASSES))}
+    _write_raster(Path(truth_path), truth, transform, TRUTH_NODATA, {**tags, **classes})
+    log.info("wrote %s (%d x %d px)", dem_path, elevation.shape[1], elevation.shape[0])
+
+
+def _as_objects(
+    world_params: WorldParams | dict, spec: FlightSpec | dict
+) -> tuple[SyntheticWorld, FlightSpec]:
+    if isinstance(world_params, dict):
+        world_params = WorldParams.from_dict(world_params)
+    if isinstance(spec, dict):
+        spec = FlightSpec.from_dict(spec)
+    return SyntheticWorld(world_params), spec
+
+
+def write_frames(
+    world_params: WorldParams | dict,
+    spec: FlightSpec | dict,
+    dem_paths: list[str | Path],
+    truth_paths: list[str | Path],
+    progress: bool = True,
+) -> None:
+    """Write the named frames of one flight (index taken from each file name)."""
+    world, spec = _as_objects(world_params, spec)
+    pairs = list(zip(dem_paths, truth_paths, strict=True))
+    for dem_path, truth_path in tqdm(pairs, desc=f"flight {spec.name}", unit="frame",
+                                     disable=not progress):
+        write_frame(world, spec, frame_index(dem_path), dem_path, truth_path)
+
+
+def write_flight(
+    world_params: WorldParams | dict,
+    spec: FlightSpec | dict,
+    flights_dir: str | Path,
+    truth_dir: str | Path,
+    progress: bool = True,
+) -> list[Path]:
+    """Write all DEM frames of one flight and their truth rasters.
+
+    Parameters
+    ----------
+    world_params : world parameters (or their config mapping)
+    spec : the flight (or its config mapping)
+    flights_dir : frames go to ``{flights_dir}/{flight}/IODMS3_*_DEM.tif``
+    truth_dir : truth goes to ``{truth_dir}/{flight}/IODMS3_*_DEM_class.tif``
+    progress : show a progress bar
+
+    Returns
+    -------
+    list of the frame paths written
+    """
+    world, spec = _as_objects(world_params, spec)
+    paths = frame_paths(spec, flights_dir)
+    write_frames(world.params, spec, paths, [truth_path_for(p, truth_dir) for p in paths],
+                 progress)
+    return paths
+
+
+def _write_raster(
+    path: Path, data: np.ndarray, transform: Affine, nodata: float, tags: dict[str, str]
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    profile = {
+        "driver": "GTiff",
+        "width": data.shape[1],
+        "height": data.shape[0],
+        "count": 1,
+        "dtype": data.dtype,
+        "crs": DEM_CRS,
+        "transform": transform,
+        "nodata": nodata,
+        "compress": "lzw",
+    }
+    with rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(data, 1)
+        dst.update_tags(**tags)
+    tmp.replace(path)

@@ -1,0 +1,107 @@
+"""Deterministic hashing and lattice value noise, evaluable at any point.
+
+Every random quantity of the synthetic world is a pure function of integer
+lattice coordinates, a seed and a salt, so a surface can be evaluated
+anywhere, in any order, and give the same answer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_M3 = np.uint64(0x165667B19E3779F9)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_INV_2_53 = 1.0 / float(1 << 53)
+
+
+def _as_u64(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64).view(np.uint64)
+
+
+def hash_uniform(i: np.ndarray, j: np.ndarray, seed: int, salt: int) -> np.ndarray:
+    """Uniform numbers in [0, 1) hashed from integer lattice coordinates.
+
+    Parameters
+    ----------
+    i, j : int64 arrays of the same (broadcastable) shape
+    seed, salt : integers; a different salt gives an independent field
+
+    Returns
+    -------
+    float64 array of the broadcast shape
+    """
+    with np.errstate(over="ignore"):
+        key = np.uint64((seed * 0x2545F4914F6CDD1D + salt * 0x9E3779B1) & 0xFFFFFFFFFFFFFFFF)
+        h = _as_u64(np.asarray(i, dtype=np.int64)) * _M1
+        h ^= _as_u64(np.asarray(j, dtype=np.int64)) * _M2
+        h ^= key * _M3
+        # splitmix64 finaliser
+        h ^= h >> np.uint64(30)
+        h *= _MIX1
+        h ^= h >> np.uint64(27)
+        h *= _MIX2
+        h ^= h >> np.uint64(31)
+    return (h >> np.uint64(11)).astype(np.float64) * _INV_2_53
+
+
+def value_noise(
+    x: np.ndarray, y: np.ndarray, wavelength_m: float, seed: int, salt: int
+) -> np.ndarray:
+    """Smooth lattice value noise in [-1, 1] with the given wavelength.
+
+    Parameters
+    ----------
+    x, y : float arrays, metres
+    wavelength_m : lattice spacing, metres
+    seed, salt : integers selecting the field
+
+    Returns
+    -------
+    float64 array of the broadcast shape of x and y
+    """
+    fx = np.asarray(x, dtype=np.float64) / wavelength_m
+    fy = np.asarray(y, dtype=np.float64) / wavelength_m
+    ix = np.floor(fx)
+    iy = np.floor(fy)
+    tx = fx - ix
+    ty = fy - iy
+    tx = tx * tx * (3.0 - 2.0 * tx)
+    ty = ty * ty * (3.0 - 2.0 * ty)
+    ix = ix.astype(np.int64)
+    iy = iy.astype(np.int64)
+    v00 = hash_uniform(ix, iy, seed, salt)
+    v10 = hash_uniform(ix + 1, iy, seed, salt)
+    v01 = hash_uniform(ix, iy + 1, seed, salt)
+    v11 = hash_uniform(ix + 1, iy + 1, seed, salt)
+    top = v00 + (v10 - v00) * tx
+    bottom = v01 + (v11 - v01) * tx
+    return 2.0 * (top + (bottom - top) * ty) - 1.0
+
+
+def fractal_noise(
+    x: np.ndarray,
+    y: np.ndarray,
+    wavelength_m: float,
+    seed: int,
+    salt: int,
+    octaves: int = 3,
+    persistence: float = 0.5,
+) -> np.ndarray:
+    """Sum of value-noise octaves, normalised to about [-1, 1].
+
+    Each octave halves the wavelength and multiplies the amplitude by
+    ``persistence``.
+    """
+    total = np.zeros(np.broadcast(x, y).shape)
+    amplitude = 1.0
+    norm = 0.0
+    for octave in range(octaves):
+        total += amplitude * value_noise(
+            x, y, wavelength_m / 2.0**octave, seed, salt * 131 + octave
+        )
+        norm += amplitude
+        amplitude *= persistence
+    return total / norm

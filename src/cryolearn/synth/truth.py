@@ -1,0 +1,109 @@
+"""Truth of the synthetic world under tiles: read only by evaluation and figures.
+
+The pipeline itself never reads truth; evaluation steps use these tables to
+say how right its answers are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import rasterio
+
+from cryolearn.constants import FOOTPRINT_SIGMA_M, TILE_PIXEL_M
+from cryolearn.footprint import footprint_weights
+from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group
+from cryolearn.synth.flights import TRUTH_NODATA, truth_path_for
+from cryolearn.synth.world import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
+
+log = logging.getLogger(__name__)
+
+
+def sample_truth_classes(
+    truth_raster: str | Path, x: np.ndarray, y: np.ndarray, size_px: int,
+    pixel_m: float = TILE_PIXEL_M,
+) -> np.ndarray:
+    """Truth class of every pixel of tiles centred at (x, y), nearest neighbour.
+
+    Returns
+    -------
+    (n, size_px, size_px) uint8 class codes; 255 where the truth has no data
+    """
+    with rasterio.open(truth_raster) as src:
+        truth = src.read(1)
+        inverse = ~src.transform
+    offsets = (np.arange(size_px) + 0.5 - 0.5 * size_px) * pixel_m
+    px = x[:, None, None] + offsets[None, None, :]
+    py = y[:, None, None] - offsets[None, :, None]
+    px, py = np.broadcast_arrays(px, py)
+    col, row = inverse * (px, py)
+    col = np.floor(col).astype(np.int64)
+    row = np.floor(row).astype(np.int64)
+    inside = (row >= 0) & (row < truth.shape[0]) & (col >= 0) & (col < truth.shape[1])
+    out = np.full(px.shape, TRUTH_NODATA, dtype=np.uint8)
+    out[inside] = truth[row[inside], col[inside]]
+    return out
+
+
+def footprint_class_fractions(
+    classes: np.ndarray, pixel_m: float = TILE_PIXEL_M, sigma_m: float = FOOTPRINT_SIGMA_M
+) -> np.ndarray:
+    """Footprint-weighted share of each surface class in each tile.
+
+    Parameters
+    ----------
+    classes : (n, size, size) uint8 class codes (255 = unknown)
+
+    Returns
+    -------
+    (n, len(SURFACE_CLASSES)) float64; rows sum to 1 minus the unknown share
+    """
+    n, size, _ = classes.shape
+    k = len(SURFACE_CLASSES)
+    w = footprint_weights(size, pixel_m, sigma_m).ravel()
+    codes = classes.reshape(n, -1).astype(np.intp)
+    known = codes < k
+    idx = np.where(known, codes, k) + (np.arange(n) * (k + 1))[:, None]
+    frac = np.bincount(idx.ravel(), np.tile(w, n), n * (k + 1)).reshape(n, k + 1)
+    return frac[:, :k]
+
+
+def tile_truth(tiles_store: str | Path, truth_dir: str | Path, out_store: str | Path) -> int:
+    """Footprint-weighted truth class shares of every tile of a flight shard.
+
+    Writes ``class_fraction[tile, class]``, ``crevassed_fraction[tile]`` and
+    ``hash[tile]`` to ``out_store``. Returns the number of tiles.
+    """
+    tiles = open_group(tiles_store)
+    n = tiles["hash"].shape[0]
+    size = tiles["elevation"].shape[1]
+    fractions = np.zeros((n, len(SURFACE_CLASSES)))
+    if n:
+        sources = tiles["source"][:]
+        x, y = tiles["x"][:], tiles["y"][:]
+        flight = str(tiles.attrs["flight"])
+        for source in np.unique(sources):
+            sel = np.flatnonzero(sources == source)
+            raster = truth_path_for(Path(flight) / str(source), truth_dir)
+            if not raster.exists():
+                raise FileNotFoundError(f"{raster}: truth raster of frame {source} is missing")
+            for start in range(0, len(sel), 256):
+                part = sel[start : start + 256]
+                classes = sample_truth_classes(raster, x[part], y[part], size)
+                fractions[part] = footprint_class_fractions(classes)
+    crevassed = fractions[:, [CLASS_CODE[c] for c in CREVASSED_CLASSES]].sum(axis=1)
+    with atomic_store(out_store) as tmp:
+        group = create_group(tmp, {"classes": json.dumps(list(SURFACE_CLASSES)),
+                                   "crevassed_classes": list(CREVASSED_CLASSES)})
+        create_array(group, "class_fraction", (n, len(SURFACE_CLASSES)), np.float64,
+                     ("tile", "class"), (8192, len(SURFACE_CLASSES)))[:] = fractions
+        create_array(group, "crevassed_fraction", (n,), np.float64, ("tile",), (8192,))[:] = (
+            crevassed)
+        if n:
+            create_array(group, "hash", (n,), str, ("tile",), (8192,))[:] = tiles["hash"][:]
+        else:
+            create_array(group, "hash", (0,), str, ("tile",), (8192,))
+    return n

@@ -1,0 +1,468 @@
+"""A procedural ice surface, evaluable at any point, at any resolution, in any year.
+
+The world is one continuous surface over a region of the ice sheet in EPSG:3413
+metres. Airborne DEM frames (:mod:`cryolearn.synth.flights`) and, later,
+satellite laser shots sample the same surface, so every instrument sees the same
+ice and every sample has a known surface class.
+
+Structure
+---------
+* a regional surface: a plane sloping towards the margin plus long-wavelength
+  undulations, giving local slopes of roughly 0.1-5 degrees;
+* a partition of the region into irregular zones (a warped, jittered Voronoi
+  tessellation); each zone has one surface class and its own parameters, so
+  zone boundaries cut through some footprints and mix classes within them;
+* per-class relief: crevasse sets (V- or U-shaped walls, spacing 10-60 m, widths
+  1-15 m, visible depths 1-20 m, finite lengths, varying orientation),
+  intersecting sets, chaotic serac blocks, meandering supraglacial channels,
+  moulins in bowls, flat-surfaced lakes, ridges and hummocks;
+* decimetre-scale roughness everywhere but on water.
+
+Crevasse fields change with time: within a crevasse zone, crevasses are
+present where a smooth envelope field exceeds a threshold that drifts with the
+year, so crevassed area grows (or shrinks) by expansion of existing fields, as
+observed by Colgan et al. (2011). No crevasses form above
+``crevasse_upper_limit_m`` (about 1600 m in west Greenland, Poinar et al. 2015).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cryolearn.synth.noise import fractal_noise, hash_uniform, value_noise
+
+#: Surface classes of the truth rasters; the code is the index.
+SURFACE_CLASSES: tuple[str, ...] = (
+    "smooth",
+    "crevasses",
+    "crossing_crevasses",
+    "serac_field",
+    "channel",
+    "moulin_bowl",
+    "lake",
+    "hummocky",
+)
+CLASS_CODE = {name: code for code, name in enumerate(SURFACE_CLASSES)}
+#: Classes that count as crevassed ice.
+CREVASSED_CLASSES: tuple[str, ...] = ("crevasses", "crossing_crevasses", "serac_field")
+
+# salts: one per independent random field of the world
+_S_WARP_X, _S_WARP_Y, _S_JITTER_X, _S_JITTER_Y = 1, 2, 3, 4
+_S_CLASS, _S_ORIENT, _S_SPACING, _S_WIDTH, _S_DEPTH, _S_SHAPE = 5, 6, 7, 8, 9, 10
+_S_CROSS, _S_ENVELOPE, _S_CREV_K, _S_CREV_SEG, _S_MEANDER = 11, 12, 13, 14, 15
+_S_REGIONAL, _S_ROUGH, _S_BLOCK, _S_FEATURE, _S_HUMMOCK, _S_SIZE = 16, 17, 18, 19, 20, 21
+_S_ORIENT_FIELD = 22
+
+
+@dataclass(frozen=True)
+class WorldParams:
+    """Parameters of the synthetic world; every length in metres, angles in degrees.
+
+    Attributes
+    ----------
+    seed : integer selecting the world
+    origin_x_m, origin_y_m : lower-left corner of the region, EPSG:3413
+    extent_m : side of the square region
+    base_elevation_m : regional surface elevation at the region's up-glacier edge
+    regional_slope_deg : mean slope of the regional plane (down towards +x)
+    undulation_amplitude_m, undulation_wavelength_m : long-wavelength relief
+    zone_size_m : typical size of a surface-class zone
+    class_weights : relative frequency of each class among zones
+    roughness_m : amplitude of decimetre-scale roughness
+    crevasse_upper_limit_m : no crevasse fields above this elevation
+    reference_year : year at which ``crevasse_envelope_threshold`` applies
+    crevasse_envelope_threshold : envelope level above which crevasses exist
+        (in [-1, 1]; lower means larger fields)
+    crevasse_envelope_drift_per_year : decrease of the threshold per year; a
+        positive value grows the crevassed area with time
+    """
+
+    seed: int = 20090402
+    origin_x_m: float = -200_000.0
+    origin_y_m: float = -2_290_000.0
+    extent_m: float = 20_000.0
+    base_elevation_m: float = 1650.0
+    regional_slope_deg: float = 1.0
+    undulation_amplitude_m: float = 25.0
+    undulation_wavelength_m: float = 3000.0
+    zone_size_m: float = 350.0
+    class_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "smooth": 0.16,
+            "crevasses": 0.22,
+            "crossing_crevasses": 0.12,
+            "serac_field": 0.10,
+            "channel": 0.12,
+            "moulin_bowl": 0.08,
+            "lake": 0.06,
+            "hummocky": 0.14,
+        }
+    )
+    roughness_m: float = 0.10
+    crevasse_upper_limit_m: float = 1600.0
+    reference_year: float = 2009.0
+    crevasse_envelope_threshold: float = -0.25
+    crevasse_envelope_drift_per_year: float = 0.01
+
+    @classmethod
+    def from_dict(cls, values: dict) -> WorldParams:
+        """Build parameters from a config mapping; unknown keys raise a TypeError."""
+        return cls(**values)
+
+
+@dataclass
+class _Zones:
+    """Per-point zone identity and parameters (all arrays of the points' shape)."""
+
+    zx: np.ndarray
+    zy: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    code: np.ndarray
+
+
+class SyntheticWorld:
+    """The procedural ice surface; see the module docstring.
+
+    Parameters
+    ----------
+    params : WorldParams
+    """
+
+    def __init__(self, params: WorldParams | None = None) -> None:
+        self.params = params or WorldParams()
+        weights = np.array([self.params.class_weights.get(n, 0.0) for n in SURFACE_CLASSES])
+        if np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError("world class_weights must be non-negative and not all zero")
+        unknown = set(self.params.class_weights) - set(SURFACE_CLASSES)
+        if unknown:
+            raise ValueError(f"unknown surface classes in class_weights: {sorted(unknown)}")
+        self._class_cdf = np.cumsum(weights) / weights.sum()
+
+    # ------------------------------------------------------------------ public
+    def evaluate(
+        self, x: np.ndarray, y: np.ndarray, year: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Surface elevation and surface class at points, in a given year.
+
+        Parameters
+        ----------
+        x, y : float arrays of the same shape, EPSG:3413 metres
+        year : decimal year
+
+        Returns
+        -------
+        elevation : float64 array, metres above the ellipsoid
+        surface_class : uint8 array, codes of :data:`SURFACE_CLASSES`
+        """
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        shape = np.broadcast(x, y).shape
+        x = np.broadcast_to(x, shape).ravel()
+        y = np.broadcast_to(y, shape).ravel()
+        z = self.regional_elevation(x, y)
+        zones = self._zones(x, y)
+        surface_class = np.zeros(x.shape, dtype=np.uint8)
+        relief = np.zeros(x.shape)
+        roughness_scale = np.ones(x.shape)
+        for code in np.unique(zones.code):
+            sel = np.flatnonzero(zones.code == code)
+            name = SURFACE_CLASSES[code]
+            dz, cls, rough = self._relief(name, x[sel], y[sel], z[sel], zones, sel, year)
+            relief[sel] = dz
+            surface_class[sel] = cls
+            roughness_scale[sel] = rough
+        rough = self.params.roughness_m * fractal_noise(x, y, 6.0, self.params.seed, _S_ROUGH, 3)
+        elevation = z + relief + roughness_scale * rough
+        return elevation.reshape(shape), surface_class.reshape(shape)
+
+    def regional_elevation(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Smooth regional surface (no zone relief, no roughness), metres."""
+        p = self.params
+        along = np.asarray(x) - p.origin_x_m
+        slope = np.tan(np.radians(p.regional_slope_deg))
+        undulation = p.undulation_amplitude_m * fractal_noise(
+            x, y, p.undulation_wavelength_m, p.seed, _S_REGIONAL, 2, 0.35
+        )
+        return p.base_elevation_m - slope * along + undulation
+
+    def regional_gradient(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient (dz/dx, dz/dy) of the regional surface by central differences."""
+        h = 1.0
+        gx = (self.regional_elevation(x + h, y) - self.regional_elevation(x - h, y)) / (2 * h)
+        gy = (self.regional_elevation(x, y + h) - self.regional_elevation(x, y - h)) / (2 * h)
+        return gx, gy
+
+    def crevassed_share(self, x: np.ndarray, y: np.ndarray, year: float) -> float:
+        """Share of the given points that lie in crevassed classes in ``year``."""
+        _, cls = self.evaluate(x, y, year)
+        codes = [CLASS_CODE[n] for n in CREVASSED_CLASSES]
+        return float(np.isin(cls, codes).mean())
+
+    # ----------------------------------------------------------------- zones
+    def _zones(self, x: np.ndarray, y: np.ndarray) -> _Zones:
+        p = self.params
+        size = p.zone_size_m
+        warp = 0.35 * size
+        xw = x + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_X)
+        yw = y + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_Y)
+        ix = np.floor(xw / size).astype(np.int64)
+        iy = np.floor(yw / size).astype(np.int64)
+        best = np.full(x.shape, np.inf)
+        zx = ix.copy()
+        zy = iy.copy()
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                cx, cy = self._zone_centre(ix + di, iy + dj)
+                d2 = (xw - cx) ** 2 + (yw - cy) ** 2
+                closer = d2 < best
+                best = np.where(closer, d2, best)
+                zx = np.where(closer, ix + di, zx)
+                zy = np.where(closer, iy + dj, zy)
+        cx, cy = self._zone_centre(zx, zy)
+        code = np.searchsorted(self._class_cdf, hash_uniform(zx, zy, p.seed, _S_CLASS), "right")
+        code = np.minimum(code, len(SURFACE_CLASSES) - 1).astype(np.uint8)
+        code = self._apply_crevasse_limit(code, cx, cy)
+        return _Zones(zx=zx, zy=zy, cx=cx, cy=cy, code=code)
+
+    def _zone_centre(self, ix: np.ndarray, iy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        size = self.params.zone_size_m
+        jx = hash_uniform(ix, iy, self.params.seed, _S_JITTER_X)
+        jy = hash_uniform(ix, iy, self.params.seed, _S_JITTER_Y)
+        return (ix + 0.1 + 0.8 * jx) * size, (iy + 0.1 + 0.8 * jy) * size
+
+    def _apply_crevasse_limit(
+        self, code: np.ndarray, cx: np.ndarray, cy: np.ndarray
+    ) -> np.ndarray:
+        crevassed = np.isin(code, [CLASS_CODE[n] for n in CREVASSED_CLASSES])
+        too_high = self.regional_elevation(cx, cy) > self.params.crevasse_upper_limit_m
+        return np.where(crevassed & too_high, np.uint8(CLASS_CODE["hummocky"]), code)
+
+    def _zone_uniform(self, zones: _Zones, sel: np.ndarray, salt: int) -> np.ndarray:
+        return hash_uniform(zones.zx[sel], zones.zy[sel], self.params.seed, salt)
+
+    # ---------------------------------------------------------------- relief
+    def _relief(
+        self,
+        name: str,
+        x: np.ndarray,
+        y: np.ndarray,
+        z_regional: np.ndarray,
+        zones: _Zones,
+        sel: np.ndarray,
+        year: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Relief (m), class codes and roughness scale for the points of one class."""
+        code = np.full(x.shape, CLASS_CODE[name], dtype=np.uint8)
+        smooth = np.uint8(CLASS_CODE["smooth"])
+        ones = np.ones(x.shape)
+        if name == "smooth":
+            return np.zeros(x.shape), code, ones
+        if name in CREVASSED_CLASSES:
+            dz = self._crevasse_relief(name, x, y, zones, sel)
+            active = self._crevasse_envelope(x, y, year)
+            return np.where(active, dz, 0.0), np.where(active, code, smooth), ones
+        if name == "channel":
+            dz, inside = self._channel_relief(x, y, zones, sel, upstream_only=False)
+            return dz, np.where(inside, code, smooth), ones
+        if name == "moulin_bowl":
+            return self._moulin_bowl_relief(x, y, zones, sel, code, smooth)
+        if name == "lake":
+            return self._lake_relief(x, y, z_regional, zones, sel, code, smooth)
+        if name == "hummocky":
+            return self._hummocky_relief(x, y, zones, sel), code, ones
+        raise ValueError(f"no relief model for class {name!r}")
+
+    def _crevasse_envelope(self, x: np.ndarray, y: np.ndarray, year: float) -> np.ndarray:
+        p = self.params
+        threshold = p.crevasse_envelope_threshold - p.crevasse_envelope_drift_per_year * (
+            year - p.reference_year
+        )
+        envelope = fractal_noise(x, y, 420.0, p.seed, _S_ENVELOPE, 2)
+        return envelope > threshold
+
+    def _crevasse_set(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        theta: np.ndarray,
+        spacing: np.ndarray,
+        width: np.ndarray,
+        depth: np.ndarray,
+        exponent: np.ndarray,
+        salt: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Depth below the surface of one set of parallel crevasses.
+
+        Crevasse k of the set runs along direction ``theta``; its own width and
+        depth vary by up to +-40 %, it is cut into segments of finite length
+        that taper at their ends, and its trace meanders slowly. Returns the
+        depth (m, >= 0), the integer index of the crevasse (or of the block
+        beyond it) and the position across the block, in [-0.5, 0.5).
+        """
+        seed = self.params.seed
+        across = -x * np.sin(theta) + y * np.cos(theta)
+        along = x * np.cos(theta) + y * np.sin(theta)
+        across = across + 0.25 * spacing * value_noise(x, y, 160.0, seed, salt + _S_MEANDER)
+        pos = across / spacing
+        k = np.floor(pos).astype(np.int64)
+        t = pos - k - 0.5
+        kw = hash_uniform(k, k, seed, salt + _S_CREV_K)
+        kd = hash_uniform(k, -k, seed, salt + _S_CREV_K)
+        half_width = 0.5 * width * (0.6 + 0.8 * kw)
+        r = np.abs(t) * spacing / half_width
+        # finite crevasse lengths: segments of 60-260 m, of which about 80 % open
+        seg_len = 60.0 + 200.0 * hash_uniform(k, k + 7, seed, salt + _S_CREV_SEG)
+        offset = seg_len * hash_uniform(k, k - 7, seed, salt + _S_CREV_SEG)
+        seg_pos = (along + offset) / seg_len
+        seg = np.floor(seg_pos).astype(np.int64)
+        open_seg = hash_uniform(k, seg, seed, salt + _S_CREV_SEG) < 0.8
+        frac = seg_pos - seg
+        taper = np.clip(np.minimum(frac, 1.0 - frac) * seg_len / 25.0, 0.0, 1.0)
+        d = depth * (0.6 + 0.8 * kd) * taper * open_seg
+        profile = np.where(r < 1.0, 1.0 - np.abs(np.clip(r, 0.0, 1.0)) ** exponent, 0.0)
+        return d * profile, k, t
+
+    def _crevasse_parameters(
+        self, name: str, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        u = self._zone_uniform
+        theta = np.pi * u(zones, sel, _S_ORIENT)
+        theta = theta + 0.25 * value_noise(x, y, 600.0, self.params.seed, _S_ORIENT_FIELD)
+        if name == "serac_field":
+            spacing = 10.0 + 15.0 * u(zones, sel, _S_SPACING)
+            width = spacing * (0.35 + 0.3 * u(zones, sel, _S_WIDTH))
+            depth = 6.0 + 12.0 * u(zones, sel, _S_DEPTH)
+        else:
+            spacing = 10.0 * 6.0 ** u(zones, sel, _S_SPACING)  # log-uniform 10-60 m
+            width = np.minimum(15.0, 0.55 * spacing) * (0.15 + 0.85 * u(zones, sel, _S_WIDTH))
+            width = np.maximum(width, 1.0)
+            depth = np.clip(width * (0.8 + 2.2 * u(zones, sel, _S_DEPTH)), 1.0, 20.0)
+        exponent = np.where(u(zones, sel, _S_SHAPE) < 0.5, 1.0, 4.0)  # V or U walls
+        return theta, spacing, width, depth, exponent
+
+    def _crevasse_relief(
+        self, name: str, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray
+    ) -> np.ndarray:
+        theta, spacing, width, depth, exponent = self._crevasse_parameters(name, x, y, zones, sel)
+        # local coordinates keep the orientation field's bending gentle
+        x = x - zones.cx[sel]
+        y = y - zones.cy[sel]
+        first, k1, t1 = self._crevasse_set(x, y, theta, spacing, width, depth, exponent, 100)
+        if name == "crevasses":
+            return -first
+        cross_angle = np.radians(40.0 + 50.0 * self._zone_uniform(zones, sel, _S_CROSS))
+        spacing2 = spacing * (0.8 + 0.6 * self._zone_uniform(zones, sel, _S_CROSS + 50))
+        second, k2, t2 = self._crevasse_set(
+            x, y, theta + cross_angle, spacing2, width, depth * 0.8, exponent, 200
+        )
+        dz = -np.maximum(first, second)
+        if name == "serac_field":
+            # chaotic blocks: every block between crevasses is lifted and tilted
+            seed = self.params.seed
+            lift = 2.0 * hash_uniform(k1, k2, seed, _S_BLOCK) - 1.0
+            tilt_x = hash_uniform(k1, k2, seed, _S_BLOCK + 1) - 0.5
+            tilt_y = hash_uniform(k1, k2, seed, _S_BLOCK + 2) - 0.5
+            tilt = 0.3 * (tilt_x * t1 * spacing + tilt_y * t2 * spacing2)
+            dz = dz + 2.5 * lift + tilt
+        return dz
+
+    def _flow_frame(
+        self, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Along-flow and across-flow coordinates relative to the zone centre."""
+        cx, cy = zones.cx[sel], zones.cy[sel]
+        gx, gy = self.regional_gradient(cx, cy)
+        norm = np.hypot(gx, gy) + 1e-12
+        fx, fy = -gx / norm, -gy / norm  # downslope
+        dx, dy = x - cx, y - cy
+        return dx * fx + dy * fy, -dx * fy + dy * fx
+
+    def _channel_relief(
+        self, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray, upstream_only: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A meandering supraglacial channel through the zone centre, along flow."""
+        u = self._zone_uniform
+        along, across = self._flow_frame(x, y, zones, sel)
+        wavelength = 80.0 + 120.0 * u(zones, sel, _S_FEATURE)
+        amplitude = 5.0 + 20.0 * u(zones, sel, _S_FEATURE + 1)
+        phase = 2 * np.pi * u(zones, sel, _S_FEATURE + 2)
+        half_width = 2.0 + 6.0 * u(zones, sel, _S_FEATURE + 3)
+        depth = 1.0 + 3.0 * u(zones, sel, _S_FEATURE + 4)
+        centre = amplitude * np.sin(2 * np.pi * along / wavelength + phase)
+        centre = centre + 4.0 * value_noise(x, y, 40.0, self.params.seed, _S_MEANDER)
+        r = np.abs(across - centre) / half_width
+        dz = -depth * np.clip(1.0 - r**2, 0.0, None)
+        inside = r < 2.0  # channel and its banks
+        if upstream_only:
+            upstream = along < 0.0
+            dz = np.where(upstream, dz, 0.0)
+            inside = inside & upstream
+        return dz, inside
+
+    def _moulin_bowl_relief(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        zones: _Zones,
+        sel: np.ndarray,
+        code: np.ndarray,
+        smooth: np.uint8,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A bowl with a moulin at its centre, fed by a channel from upstream."""
+        u = self._zone_uniform
+        r = np.hypot(x - zones.cx[sel], y - zones.cy[sel])
+        bowl_radius = 40.0 + 80.0 * u(zones, sel, _S_SIZE)
+        bowl_depth = 2.0 + 4.0 * u(zones, sel, _S_SIZE + 1)
+        moulin_radius = 3.0 + 3.0 * u(zones, sel, _S_SIZE + 2)
+        moulin_depth = 8.0 + 7.0 * u(zones, sel, _S_SIZE + 3)
+        bowl = -bowl_depth * np.exp(-0.5 * (r / (0.5 * bowl_radius)) ** 2)
+        moulin = -moulin_depth * np.clip(1.0 - r / moulin_radius, 0.0, None)
+        channel, in_channel = self._channel_relief(x, y, zones, sel, upstream_only=True)
+        dz = bowl + np.minimum(moulin, channel)
+        inside = (r < bowl_radius) | in_channel
+        return dz, np.where(inside, code, smooth), np.ones(x.shape)
+
+    def _lake_relief(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        z_regional: np.ndarray,
+        zones: _Zones,
+        sel: np.ndarray,
+        code: np.ndarray,
+        smooth: np.uint8,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A bowl on the regional slope, filled to a flat water level.
+
+        The bowl is at least 2.5 times as deep as the slope's drop across its
+        radius, so water always covers its centre and never spills over the rim.
+        """
+        u = self._zone_uniform
+        cx, cy = zones.cx[sel], zones.cy[sel]
+        radius = 70.0 + 130.0 * u(zones, sel, _S_SIZE)
+        gx, gy = self.regional_gradient(cx, cy)
+        depth = np.maximum(3.0 + 5.0 * u(zones, sel, _S_SIZE + 1), 2.5 * np.hypot(gx, gy) * radius)
+        r = np.hypot(x - cx, y - cy) / radius
+        r = r * (1.0 + 0.15 * value_noise(x, y, 60.0, self.params.seed, _S_FEATURE))
+        bowl = -depth * np.clip(1.0 - r**2, 0.0, None)
+        # the water level stays below the lowest point of the rim (downslope)
+        level = self.regional_elevation(cx, cy) - np.hypot(gx, gy) * radius - 0.2 * depth
+        flooded = (r < 1.0) & (z_regional + bowl < level)
+        dz = np.where(flooded, level - z_regional, bowl)
+        return dz, np.where(flooded, code, smooth), np.where(flooded, 0.0, 1.0)
+
+    def _hummocky_relief(
+        self, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray
+    ) -> np.ndarray:
+        """Flow-transverse ridges (30-150 m) with hummocks on top."""
+        u = self._zone_uniform
+        along, _ = self._flow_frame(x, y, zones, sel)
+        wavelength = 30.0 + 120.0 * u(zones, sel, _S_HUMMOCK)
+        amplitude = 0.5 + 2.0 * u(zones, sel, _S_HUMMOCK + 1)
+        warp = 0.2 * wavelength * value_noise(x, y, 200.0, self.params.seed, _S_HUMMOCK)
+        ridges = amplitude * np.sin(2 * np.pi * (along + warp) / wavelength)
+        hummocks = 1.2 * fractal_noise(x, y, 30.0, self.params.seed, _S_HUMMOCK + 2, 2)
+        return ridges + hummocks

@@ -1,0 +1,89 @@
+# Helpers and input functions: which flights exist, where their frames are,
+# which targets the run builds. Rules elsewhere only declare.
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from cryolearn.synth.flights import FlightSpec, frame_paths, truth_path_for
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+DEM_DIR = Path(config["dem"]["dir"])
+TRUTH_DIR = Path(config["synth"]["truth_dir"])
+SYNTHETIC = config["dem"]["source"] == "synthetic"
+
+
+def synthetic_flights():
+    """FlightSpec of every configured synthetic flight, by name."""
+    return {f["name"]: FlightSpec.from_dict(f) for f in config["synth"]["flights"]}
+
+
+def synthetic_flight_config(name):
+    """The config mapping of one synthetic flight."""
+    return next(f for f in config["synth"]["flights"] if f["name"] == name)
+
+
+def flight_names():
+    """Flights of this run: the synthetic ones, or the folders under dem.dir."""
+    if SYNTHETIC:
+        names = list(synthetic_flights())
+        if not names:
+            raise ValueError("config synth.flights is empty: no synthetic flight to fly")
+        return names
+    if not DEM_DIR.is_dir():
+        raise ValueError(f"dem.dir {DEM_DIR}: no such folder of flights")
+    names = config["dem"]["flights"] or sorted(p.name for p in DEM_DIR.iterdir() if p.is_dir())
+    if not names:
+        raise ValueError(f"dem.dir {DEM_DIR}: no flight folders in it")
+    return names
+
+
+FLIGHTS = flight_names()
+
+
+wildcard_constraints:
+    flight="|".join(FLIGHTS),
+
+
+def synthetic_frames(flight):
+    """Frame paths that synth_flight writes for one flight."""
+    return [str(p) for p in frame_paths(synthetic_flights()[flight], DEM_DIR)]
+
+
+def synthetic_truth(flight):
+    """Truth raster paths beside the frames of one synthetic flight."""
+    return [str(truth_path_for(p, TRUTH_DIR)) for p in synthetic_frames(flight)]
+
+
+def flight_frames(wildcards):
+    """DEM frames of a flight, in file-name (time) order."""
+    if SYNTHETIC:
+        return synthetic_frames(wildcards.flight)
+    folder = DEM_DIR / wildcards.flight
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: flight folder does not exist")
+    frames = sorted(str(p) for p in folder.glob("*.tif"))
+    if not frames:
+        raise ValueError(f"{folder}: flight folder holds no DEM frames (*.tif)")
+    return frames
+
+
+def forward_params():
+    """Keyword arguments of cryolearn.crevasse.forward.simulate_waveforms."""
+    return dict(config["waveform"])
+
+
+def truth_targets():
+    """Per-flight truth tables (synthetic worlds only)."""
+    if not SYNTHETIC:
+        return []
+    return expand("results/truth/tiles/{flight}.zarr", flight=FLIGHTS)
+
+
+def final_targets():
+    """What `snakemake` builds by default."""
+    return [
+        "results/library.zarr",
+        "results/figures/library_examples.png",
+    ]

@@ -1,0 +1,42 @@
+# Tiles -> simulated GLAS waveforms per flight -> the deduplicated library.
+
+
+rule simulate_flight:
+    input:
+        "results/tiles/{flight}.zarr",
+    output:
+        directory("results/waveforms/{flight}.zarr"),
+    params:
+        forward=forward_params(),
+    log:
+        "logs/simulate_flight/{flight}.log",
+    benchmark:
+        "benchmarks/simulate_flight/{flight}.tsv"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    script:
+        "../scripts/simulate_flight.py"
+
+
+rule build_library:
+    input:
+        tiles=expand("results/tiles/{flight}.zarr", flight=FLIGHTS),
+        waveforms=expand("results/waveforms/{flight}.zarr", flight=FLIGHTS),
+    output:
+        directory("results/library.zarr"),
+    params:
+        flights=FLIGHTS,
+        holdout_share=lookup(dpath="library/holdout_share", within=config),
+        split_seed=lookup(dpath="library/split_seed", within=config),
+        memory_mb=lookup(dpath="library/memory_mb", within=config),
+    log:
+        "logs/build_library/build_library.log",
+    benchmark:
+        "benchmarks/build_library/build_library.tsv"
+    resources:
+        mem_mb=lambda wildcards: int(config["library"]["memory_mb"]) * 2 + 1000,
+        runtime=120,
+    script:
+        "../scripts/build_library.py"
