@@ -18,11 +18,11 @@ def _load_config(path: str) -> dict:
 
 
 def _synth_flights(args: argparse.Namespace) -> int:
-    from cryolearn.synth.flights import write_flight
+    from cryolearn.synth.flights import flight_configs, write_flight
 
     config = _load_config(args.config)
     synth = config.get("synth", {})
-    specs = synth.get("flights", [])
+    specs = flight_configs(synth)
     if args.flight:
         specs = [s for s in specs if s["name"] in args.flight]
         missing = set(args.flight) - {s["name"] for s in specs}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from cryolearn.synth.flights import FlightSpec, frame_paths, truth_path_for
+from cryolearn.synth.flights import FlightSpec, flight_configs, frame_paths, truth_path_for
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -16,12 +16,12 @@ SYNTHETIC = config["dem"]["source"] == "synthetic"
 
 def synthetic_flights():
     """FlightSpec of every configured synthetic flight, by name."""
-    return {f["name"]: FlightSpec.from_dict(f) for f in config["synth"]["flights"]}
+    return {f["name"]: FlightSpec.from_dict(f) for f in flight_configs(config["synth"])}
 
 
 def synthetic_flight_config(name):
-    """The config mapping of one synthetic flight."""
-    return next(f for f in config["synth"]["flights"] if f["name"] == name)
+    """The config mapping of one synthetic flight, over the flight defaults."""
+    return next(f for f in flight_configs(config["synth"]) if f["name"] == name)
 
 
 def flight_names():

@@ -71,7 +71,7 @@ def plot_library_examples(
     waveforms = lib["waveform"][:]
     if truth_stores:
         fractions, names = _truth_for_hashes(truth_stores, hashes)
-        picks = pick_examples_by_class(fractions, names)
+        picks = pick_examples_by_class(fractions, names, min_share=0.05)
     else:
         picks = pick_examples_by_width(waveforms)
     fig, axes = plt.subplots(len(picks), 2, figsize=(9, 2.3 * len(picks)), squeeze=False,

@@ -73,7 +73,7 @@ def resample_frame(frame: DemFrame, pixel_m: float = TILE_PIXEL_M) -> tuple[np.n
     """
     src = frame.transform
     height, width = frame.elevation.shape
-    xs = [src * (c, r) for c, r in ((0, 0), (width, 0), (0, height), (width, height))]
+    xs = [src @ (c, r) for c, r in ((0, 0), (width, 0), (0, height), (width, height))]
     x0, x1 = min(p[0] for p in xs), max(p[0] for p in xs)
     y0, y1 = min(p[1] for p in xs), max(p[1] for p in xs)
     cols = int(np.floor((x1 - x0) / pixel_m + 1e-9))
@@ -82,9 +82,9 @@ def resample_frame(frame: DemFrame, pixel_m: float = TILE_PIXEL_M) -> tuple[np.n
     if rows < TILE_SIZE_PX or cols < TILE_SIZE_PX:
         return np.full((rows, cols), np.nan, np.float32), dst
     cc, rr = np.meshgrid(np.arange(cols) + 0.5, np.arange(rows) + 0.5)
-    gx, gy = dst * (cc, rr)
+    gx, gy = dst @ (cc, rr)
     inverse = ~src
-    src_col, src_row = inverse * (gx, gy)
+    src_col, src_row = inverse @ (gx, gy)
     del cc, rr, gx, gy
     values = map_coordinates(
         frame.elevation, [src_row - 0.5, src_col - 0.5], order=1, mode="constant", cval=np.nan,
@@ -123,7 +123,7 @@ def cut_tiles(
     z0 = tiles.mean(axis=(1, 2), dtype=np.float64)
     tiles -= z0[:, None, None].astype(np.float32)
     centre = 0.5 * size_px
-    x, y = transform * (c_idx * stride_px + centre, r_idx * stride_px + centre)
+    x, y = transform @ (c_idx * stride_px + centre, r_idx * stride_px + centre)
     hashes = np.array([tile_hash(t) for t in tiles], dtype=object)
     return TileBatch(tiles, z0, np.asarray(x, float), np.asarray(y, float), hashes)
 

@@ -105,6 +105,12 @@ class FlightSpec:
         return f"IODMS3_{self.date.replace('-', '')}_{stamp}_{index:05d}_DEM.tif"
 
 
+def flight_configs(synth_config: dict) -> list[dict]:
+    """Flight mappings of a ``synth`` config section, each merged over ``flight_defaults``."""
+    defaults = synth_config.get("flight_defaults", {}) or {}
+    return [{**defaults, **flight} for flight in synth_config.get("flights", [])]
+
+
 def frame_paths(spec: FlightSpec, flights_dir: str | Path) -> list[Path]:
     """Paths of the DEM frames that :func:`write_flight` writes for ``spec``."""
     folder = Path(flights_dir) / spec.name
@@ -167,7 +173,7 @@ def render_frame(
     rng = np.random.default_rng([world.params.seed, name_key, index])
     for r0 in range(0, height, _ROWS_PER_BLOCK):
         rows = np.arange(r0, min(height, r0 + _ROWS_PER_BLOCK)) + 0.5
-        x, y = transform * np.meshgrid(cols, rows)
+        x, y = transform @ tuple(np.meshgrid(cols, rows))
         inside = _inside_footprint(x, y, spec, index)
         if not inside.any():
             continue

@@ -39,7 +39,7 @@ def sample_truth_classes(
     px = x[:, None, None] + offsets[None, None, :]
     py = y[:, None, None] - offsets[None, :, None]
     px, py = np.broadcast_arrays(px, py)
-    col, row = inverse * (px, py)
+    col, row = inverse @ (px, py)
     col = np.floor(col).astype(np.int64)
     row = np.floor(row).astype(np.int64)
     inside = (row >= 0) & (row < truth.shape[0]) & (col >= 0) & (col < truth.shape[1])

@@ -1,0 +1,118 @@
+"""Snakemake end to end on config/test.yaml, partial rebuilds and start-up errors."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+import yaml
+import zarr
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2"]
+
+pytestmark = pytest.mark.integration
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *args],
+                            capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+def planned_jobs(output: str) -> list[tuple[str, str]]:
+    """(rule, flight or '') of every job in a dry run's output."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
+        m = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if m:
+            w = re.search(r"wildcards: .*?flight=([\w.-]+)", block)
+            jobs.append((m.group(1), w.group(1) if w else ""))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def test_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    snakemake(workdir, "--configfile", str(REPO / "config/test.yaml"))
+    return workdir
+
+
+def test_end_to_end_builds_library_and_figure(test_run):
+    lib = zarr.open_group(str(test_run / "results/library.zarr"), mode="r")
+    n = lib["hash"].shape[0]
+    assert n > 0
+    assert lib["elevation"].shape == (n, 200, 200)
+    assert lib["waveform"].shape == (n, 544)
+    np.testing.assert_allclose(lib["waveform"][:].sum(axis=1), 1.0, atol=1e-3)
+    assert set(lib.attrs["flights"]) == {"T1", "T2"}
+    png = test_run / "results/figures/library_examples.png"
+    assert png.stat().st_size > 10_000
+    assert (test_run / "logs/build_library/build_library.log").exists()
+    assert (test_run / "benchmarks/simulate_flight/T1.tsv").exists()
+    assert not list((test_run / "results").rglob("*.tmp-*"))
+
+
+def test_same_config_same_outputs(test_run, tmp_path):
+    snakemake(tmp_path, "--configfile", str(REPO / "config/test.yaml"), "--until",
+              "build_library")
+    a = zarr.open_group(str(test_run / "results/library.zarr"), mode="r")
+    b = zarr.open_group(str(tmp_path / "results/library.zarr"), mode="r")
+    for name in ("hash", "split", "elevation", "waveform"):
+        np.testing.assert_array_equal(a[name][:], b[name][:])
+
+
+def test_editing_one_flight_reruns_only_that_flight(test_run):
+    plan = planned_jobs(snakemake(test_run, "--configfile", str(REPO / "config/test.yaml"),
+                                  "-n").stdout)
+    assert plan == []
+    frame = sorted((test_run / "resources/demo/flights/T1").glob("*.tif"))[0]
+    with rasterio.open(frame, "r+") as dst:
+        z = dst.read(1)
+        z[z > -32767] += 0.5
+        dst.write(z, 1)
+    plan = planned_jobs(snakemake(test_run, "--configfile", str(REPO / "config/test.yaml"),
+                                  "-n").stdout)
+    rules = sorted(plan)
+    assert ("tile_flight", "T1") in rules and ("simulate_flight", "T1") in rules
+    assert ("build_library", "") in rules
+    assert not any(flight == "T2" for _, flight in plan)
+    assert not any(rule == "synth_frame" for rule, _ in plan)
+
+
+def write_config(tmp_path: Path, updates: dict) -> Path:
+    config = yaml.safe_load((REPO / "config/test.yaml").read_text())
+    for section, values in updates.items():
+        config.setdefault(section, {}).update(values)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("updates", "message"),
+    [
+        ({"library": {"holdout_share": 1.5}}, "holdout_share"),
+        ({"library": {"holdout_shar": 0.2}}, "holdout_shar"),
+        ({"dem": {"source": "ftp"}}, "ftp"),
+    ],
+)
+def test_schema_violation_fails_at_start_naming_the_key(tmp_path, updates, message):
+    result = snakemake(tmp_path, "--configfile", str(write_config(tmp_path, updates)), "-n",
+                       check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_directory_source_with_an_empty_flight_folder_is_named(tmp_path):
+    (tmp_path / "dems/EMPTY_FLIGHT").mkdir(parents=True)
+    config = write_config(tmp_path, {"dem": {"source": "directory", "dir": "dems"}})
+    result = snakemake(tmp_path, "--configfile", str(config), "-n", check=False)
+    assert result.returncode != 0
+    assert "EMPTY_FLIGHT: flight folder holds no DEM frames" in result.stdout + result.stderr
