@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from rasterio.transform import Affine
 
+DEFAULT_TRANSFORM = Affine(0.45, 0, -190000.0, 0, -0.45, -2280000.0)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def shared_data_dir() -> Path:
     """The real sample data folder (``$CRYOLEARN_SHARED_DATA`` or ``../shared/data``)."""
-    import os
-
     return Path(os.environ.get("CRYOLEARN_SHARED_DATA", SHARED_DATA))
 
 
 def write_geotiff(
     path: Path,
     data: np.ndarray,
-    transform: Affine | None = Affine(0.45, 0, -190000.0, 0, -0.45, -2280000.0),
+    transform: Affine | None = DEFAULT_TRANSFORM,
     crs: str | None = "EPSG:3413",
     nodata: float | None = -32767.0,
 ) -> Path:
