@@ -126,5 +126,5 @@ def test_bad_arguments_are_refused():
         simulate_waveforms(np.zeros((1, 8, 8), np.float32), binning="cubic")
     with pytest.raises(ValueError, match="square"):
         simulate_waveforms(np.zeros((1, 8, 9), np.float32))
-    with pytest.raises(ValueError, match="energy"):
+    with pytest.raises(ValueError, match="no energy"):
         measured_pulse_kernel(np.full(48, 30.0))

@@ -13,6 +13,8 @@ rule figure_library_examples:
         ),
     params:
         time_window_ns=lookup(dpath="figures/time_window_ns", within=config),
+    conda:
+        "../../envs/cryolearn.yaml"
     log:
         "logs/figure_library_examples/figure_library_examples.log",
     resources:

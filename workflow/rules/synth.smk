@@ -9,6 +9,8 @@ rule synth_frame:
     params:
         world=lookup(dpath="synth/world", within=config),
         spec=lambda wildcards: synthetic_flight_config(wildcards.flight),
+    conda:
+        "../../envs/cryolearn.yaml"
     log:
         "logs/synth_frame/{flight}/{frame}.log",
     benchmark:

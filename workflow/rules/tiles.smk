@@ -9,6 +9,8 @@ rule tile_flight:
     params:
         assume_crs=lookup(dpath="dem/assume_crs", within=config),
         stride_px=lookup(dpath="tiles/stride_px", within=config),
+    conda:
+        "../../envs/cryolearn.yaml"
     log:
         "logs/tile_flight/{flight}.log",
     benchmark:

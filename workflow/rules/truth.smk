@@ -10,6 +10,8 @@ rule tile_truth:
         directory("results/truth/tiles/{flight}.zarr"),
     params:
         truth_dir=TRUTH_DIR,
+    conda:
+        "../../envs/cryolearn.yaml"
     log:
         "logs/tile_truth/{flight}.log",
     resources:

@@ -8,6 +8,8 @@ rule simulate_flight:
         directory("results/waveforms/{flight}.zarr"),
     params:
         forward=forward_params(),
+    conda:
+        "../../envs/cryolearn.yaml"
     log:
         "logs/simulate_flight/{flight}.log",
     benchmark:
@@ -31,6 +33,8 @@ rule build_library:
         holdout_share=lookup(dpath="library/holdout_share", within=config),
         split_seed=lookup(dpath="library/split_seed", within=config),
         memory_mb=lookup(dpath="library/memory_mb", within=config),
+    conda:
+        "../../envs/cryolearn.yaml"
     log:
         "logs/build_library/build_library.log",
     benchmark:

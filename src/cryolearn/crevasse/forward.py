@@ -57,22 +57,29 @@ def gaussian_pulse(fwhm_ns: float = PULSE_FWHM_NS, half_width: int = 10) -> np.n
     return p / p.sum()
 
 
-def measured_pulse_kernel(transmit: np.ndarray) -> np.ndarray:
-    """A convolution kernel from a recorded transmit waveform (e.g. 48 samples).
+def measured_pulse_kernel(transmit: np.ndarray, noise_gate: float = 2.0) -> np.ndarray:
+    """A convolution kernel from a recorded transmit waveform (e.g. GLAS's 48 samples).
 
-    The baseline (median of the 8 lowest samples) is removed, negative values
-    clipped, the pulse normalised to sum 1 and padded so that its centroid sits
-    at the kernel's centre: convolving with it does not move a waveform's
-    centroid by more than half a bin.
+    The baseline (median of the record) is removed, and only the contiguous run
+    of samples around the peak that stands more than ``noise_gate`` robust
+    standard deviations above it is kept, so digitizer noise in the rest of the
+    record does not widen the pulse. The pulse is normalised to sum 1 and padded
+    so that its centroid sits at the kernel's centre: convolving with it moves
+    a waveform's centroid by at most half a bin.
     """
-    pulse = np.asarray(transmit, dtype=np.float64).ravel()
-    if pulse.size < 3:
+    raw = np.asarray(transmit, dtype=np.float64).ravel()
+    if raw.size < 3:
         raise ValueError("a transmit pulse needs at least 3 samples")
-    pulse = np.clip(pulse - np.median(np.sort(pulse)[:8]), 0.0, None)
-    total = pulse.sum()
-    if total <= 0:
-        raise ValueError("the transmit pulse has no energy above its baseline")
-    pulse /= total
+    baseline = np.median(raw)
+    sigma = max(1.4826 * np.median(np.abs(raw - baseline)), 1e-6)
+    pulse = raw - baseline
+    peak = int(np.argmax(pulse))
+    if pulse[peak] <= noise_gate * sigma:
+        raise ValueError("the transmit pulse has no energy above its baseline noise")
+    quiet = np.flatnonzero(pulse <= noise_gate * sigma)
+    start = quiet[quiet < peak].max() + 1 if np.any(quiet < peak) else 0
+    stop = quiet[quiet > peak].min() if np.any(quiet > peak) else pulse.size
+    pulse = pulse[start:stop] / pulse[start:stop].sum()
     centre = round(float(np.dot(np.arange(pulse.size), pulse)))
     half = max(centre, pulse.size - 1 - centre)
     kernel = np.zeros(2 * half + 1)
