@@ -30,7 +30,7 @@ from cryolearn.constants import (
     PULSE_FWHM_NS,
     TILE_PIXEL_M,
 )
-from cryolearn.footprint import footprint_weights
+from cryolearn.footprint import footprint_profile, footprint_weights
 from cryolearn.io.zarrstore import append, atomic_store, create_array, create_group, open_group
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,10 @@ def energy_histograms(
     if engine == "numba":
         from cryolearn.crevasse._forward_kernel import histograms_kernel
 
-        flat32 = np.ascontiguousarray(flat, dtype=np.float32)
-        return histograms_kernel(flat32, weights, 1.0 / bin_m, float(lead_ns), int(n_samples),
-                                 binning == "linear")
+        profile = footprint_profile(nx, pixel_m, footprint_sigma_m)
+        tiles32 = np.ascontiguousarray(tiles, dtype=np.float32)
+        return histograms_kernel(tiles32, profile, profile, 1.0 / bin_m, float(lead_ns),
+                                 int(n_samples), binning == "linear")
     inv_bin = 1.0 / bin_m
     # position in bins: lead + (zmax - z) / bin, computed in two passes
     pos = np.multiply(flat, -inv_bin, dtype=np.float32)
