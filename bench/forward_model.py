@@ -179,7 +179,8 @@ def main() -> None:
     args = parser.parse_args()
     numba.set_num_threads(1)
     tiles = realistic_tiles(args.tiles)
-    rows = ["| comparison | n | ours | reference | ours faster by |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| comparison | n | ours | reference | ours faster by |",
+            "| --- | --- | --- | --- | --- |"]
     rows += bench_kernel(tiles)
     with tempfile.TemporaryDirectory() as tmp:
         rows += bench_step(tiles[: args.step_tiles], Path(tmp))

@@ -1,7 +1,11 @@
 """Real GLAS transmit pulses (../shared/data) drive the forward model."""
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 from helpers import shared_data_dir
 
 from cryolearn.crevasse.forward import measured_pulse_kernel, simulate_waveforms
@@ -15,6 +19,9 @@ GLAS_TEXT = shared_data_dir() / "glas_jakobshavn" / "track1wcoord.txt"
 def shots():
     if not GLAS_TEXT.exists():
         pytest.skip(f"real GLAS sample not found at {GLAS_TEXT}")
+    manifest = yaml.safe_load((Path(__file__).parent / "data_manifest.yaml").read_text())
+    expected = next(m["sha256"] for m in manifest if m["name"].endswith("track1wcoord.txt"))
+    assert hashlib.sha256(GLAS_TEXT.read_bytes()).hexdigest() == expected
     return np.loadtxt(GLAS_TEXT, dtype=np.float64)
 
 
