@@ -8,8 +8,10 @@ transmit pulse (Gaussian, 6 ns FWHM, or a measured 48-sample pulse). The
 footprint weights of a whole tile sum to 1, so a waveform sums to 1 unless
 energy falls outside the record.
 
-The kernel works on batches of tiles at once with :func:`numpy.bincount`; there
-is no Python loop over pixels or tiles.
+The default kernel is compiled with numba and runs over a batch of tiles in
+parallel (:mod:`cryolearn.crevasse._forward_kernel`); a vectorised
+:func:`numpy.bincount` engine gives the same histograms. There is no Python loop
+over pixels or tiles.
 """
 
 from __future__ import annotations
