@@ -148,7 +148,7 @@ def _common_forward_parameters(flights: Sequence[str], wave_stores) -> dict:
     return params[0]
 
 
-def _library_arrays(group, size_px: int, n_samples: int) -> dict:
+def _library_arrays(group, size_px: int, n_samples: int, with_split: bool = True) -> dict:
     arrays = {
         "elevation": create_array(group, "elevation", (0, size_px, size_px), np.float32,
                                   ("tile", "y_px", "x_px"), (TILE_CHUNK, size_px, size_px),
@@ -158,7 +158,7 @@ def _library_arrays(group, size_px: int, n_samples: int) -> dict:
     }
     for name in _META:
         arrays[name] = create_array(group, name, (0,), np.float64, ("tile",), (8192,))
-    for name in (*_TEXT, "split"):
+    for name in (*_TEXT, "split") if with_split else _TEXT:
         arrays[name] = create_array(group, name, (0,), str, ("tile",), (8192,))
     return arrays
 
@@ -174,7 +174,7 @@ def _scatter(flights, tile_stores, wave_stores, hash_lists, keep, n_buckets, scr
     groups = []
     for b in range(n_buckets):
         g = create_group(scratch / f"bucket{b:04d}.zarr")
-        groups.append(_library_arrays(g, size_px, n_samples))
+        groups.append(_library_arrays(g, size_px, n_samples, with_split=False))
     for flight, tiles, waves, hashes, mask in zip(
         flights, tile_stores, wave_stores, hash_lists, keep, strict=True
     ):
@@ -208,7 +208,5 @@ def _append_sorted_bucket(bucket: dict, arrays: dict, holdout_share: float, seed
     hashes = bucket["hash"][:]
     order = np.argsort(np.asarray(hashes, dtype="U64"), kind="stable")
     for name, array in bucket.items():
-        if name == "split":
-            continue
         append(arrays[name], array[:][order])
     append(arrays["split"], assign_split(hashes[order], holdout_share, seed))

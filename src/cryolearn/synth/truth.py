@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from rasterio.transform import Affine
 
 from cryolearn.constants import FOOTPRINT_SIGMA_M, TILE_PIXEL_M
 from cryolearn.footprint import footprint_weights
@@ -23,18 +24,22 @@ log = logging.getLogger(__name__)
 
 
 def sample_truth_classes(
-    truth_raster: str | Path, x: np.ndarray, y: np.ndarray, size_px: int,
+    truth: np.ndarray, transform: Affine, x: np.ndarray, y: np.ndarray, size_px: int,
     pixel_m: float = TILE_PIXEL_M,
 ) -> np.ndarray:
     """Truth class of every pixel of tiles centred at (x, y), nearest neighbour.
+
+    Parameters
+    ----------
+    truth : (rows, cols) uint8 truth raster of one frame
+    transform : its affine transform
+    x, y : (n,) tile centres, metres
 
     Returns
     -------
     (n, size_px, size_px) uint8 class codes; 255 where the truth has no data
     """
-    with rasterio.open(truth_raster) as src:
-        truth = src.read(1)
-        inverse = ~src.transform
+    inverse = ~transform
     offsets = (np.arange(size_px) + 0.5 - 0.5 * size_px) * pixel_m
     px = x[:, None, None] + offsets[None, None, :]
     py = y[:, None, None] - offsets[None, :, None]
@@ -90,9 +95,11 @@ def tile_truth(tiles_store: str | Path, truth_dir: str | Path, out_store: str | 
             raster = truth_path_for(Path(flight) / str(source), truth_dir)
             if not raster.exists():
                 raise FileNotFoundError(f"{raster}: truth raster of frame {source} is missing")
+            with rasterio.open(raster) as src:
+                truth, transform = src.read(1), src.transform
             for start in range(0, len(sel), 256):
                 part = sel[start : start + 256]
-                classes = sample_truth_classes(raster, x[part], y[part], size)
+                classes = sample_truth_classes(truth, transform, x[part], y[part], size)
                 fractions[part] = footprint_class_fractions(classes)
     crevassed = fractions[:, [CLASS_CODE[c] for c in CREVASSED_CLASSES]].sum(axis=1)
     with atomic_store(out_store) as tmp:
