@@ -12,8 +12,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # numpy goes first: it is needed at build time by some of our dependencies.
+# torch is pinned first so that pip takes the CPU wheel instead of pulling CUDA packages.
+TORCH_PIN ?= torch==2.13.0
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "numpy>=1.26"
+	$(BIN)/python -m pip install --quiet "$(TORCH_PIN)"
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 

@@ -13,6 +13,8 @@ include: "workflow/rules/synth.smk"
 include: "workflow/rules/tiles.smk"
 include: "workflow/rules/waveforms.smk"
 include: "workflow/rules/truth.smk"
+include: "workflow/rules/glas.smk"
+include: "workflow/rules/autoencoder.smk"
 include: "workflow/rules/figures.smk"
 
 

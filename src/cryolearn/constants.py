@@ -33,3 +33,17 @@ CAMPAIGN_YEARS = {
     "L3H": 2007, "L3I": 2007, "L3J": 2008, "L3K": 2008, "L2D": 2008, "L2E": 2009,
     "L2F": 2009,
 }  # fmt: skip
+
+# GLAS products (GLAH01 waveforms, GLAH06/GLAH14 geolocation)
+N_LONG_SAMPLES = 544  #: samples of a long waveform (i_waveformType 1)
+N_SHORT_SAMPLES = 200  #: samples of a short waveform (i_waveformType 2)
+GLAS_FILL = 1.7976931348623157e308  #: fill value of GLAH06/GLAH14 doubles
+GLAS_TABLE_FILL_ABOVE = 1e10  #: sample-location table entries above this are fill
+GLAS_NULL_LOCATION_INDEX = 127  #: i_rec_wf_location_index value meaning "none"
+GLAS_EPOCH = "2000-01-01T12:00:00"  #: d_UTCTime_40 counts seconds from this instant (UTC)
+DIGITIZER_COUNTS = 255  #: 8-bit digitizer; 255 is saturation
+#: Volts per digitizer count. The product's counts-to-volts table is not in our
+#: sources; we take a linear 1.2 V full scale, under which the original work's
+#: thresholds (noise within 0.06 V, leading edge above 0.1 V) sit at 5 and 10
+#: noise standard deviations of the real Jakobshavn shots (sd about 2 counts).
+VOLTS_PER_COUNT = 1.2 / DIGITIZER_COUNTS

@@ -5,6 +5,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from cryolearn.synth.flights import FlightSpec, flight_configs, frame_paths, truth_path_for
+from cryolearn.synth.glas import granule_names
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -12,6 +13,8 @@ validate(config, schema="../schemas/config.schema.yaml")
 DEM_DIR = Path(config["dem"]["dir"])
 TRUTH_DIR = Path(config["synth"]["truth_dir"])
 SYNTHETIC = config["dem"]["source"] == "synthetic"
+GLAS_DIR = Path(config["glas"]["dir"])
+SYNTHETIC_GLAS = config["glas"]["source"] == "synthetic"
 
 
 def synthetic_flights():
@@ -39,11 +42,28 @@ def flight_names():
     return names
 
 
+def campaign_names():
+    """GLAS campaigns of this run: the synthetic ones, or the folders under glas.dir."""
+    if SYNTHETIC_GLAS:
+        names = [c["name"] for c in config["synth"]["glas"]["campaigns"]]
+        if not names:
+            raise ValueError("config synth.glas.campaigns is empty: no synthetic campaign to fly")
+        return names
+    if not GLAS_DIR.is_dir():
+        raise ValueError(f"glas.dir {GLAS_DIR}: no such folder of campaigns")
+    names = config["glas"]["campaigns"] or sorted(p.name for p in GLAS_DIR.iterdir() if p.is_dir())
+    if not names:
+        raise ValueError(f"glas.dir {GLAS_DIR}: no campaign folders in it")
+    return names
+
+
 FLIGHTS = flight_names()
+CAMPAIGNS = campaign_names()
 
 
 wildcard_constraints:
     flight="|".join(FLIGHTS),
+    campaign="|".join(CAMPAIGNS),
 
 
 def synthetic_frames(flight):
@@ -69,6 +89,21 @@ def flight_frames(wildcards):
     return frames
 
 
+def synthetic_granules(campaign):
+    """The GLAH01 and GLAH06 files that synth_glas writes for one campaign."""
+    return [str(GLAS_DIR / campaign / name) for name in granule_names(campaign)]
+
+
+def campaign_inputs(wildcards):
+    """What ingest_glas reads: a campaign's granule pair, or its folder of real files."""
+    if SYNTHETIC_GLAS:
+        return synthetic_granules(wildcards.campaign)
+    folder = GLAS_DIR / wildcards.campaign
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: campaign folder does not exist")
+    return [str(folder)]
+
+
 def forward_params():
     """Keyword arguments of cryolearn.crevasse.forward.simulate_waveforms."""
     return dict(config["waveform"])
@@ -86,4 +121,8 @@ def final_targets():
     return [
         "results/library.zarr",
         "results/figures/library_examples.png",
+        expand("results/denoised/{campaign}.zarr", campaign=CAMPAIGNS),
+        "results/eval/autoencoder.json",
+        "results/figures/autoencoder_training.png",
+        "results/figures/cleaned_shots.png",
     ]

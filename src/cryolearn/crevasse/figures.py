@@ -1,4 +1,4 @@
-"""Figures of the waveform library."""
+"""Figures of the crevasse pipeline: the waveform library, autoencoder training, cleaned shots."""
 
 from __future__ import annotations
 
@@ -14,14 +14,7 @@ import numpy as np
 from matplotlib.colors import LightSource
 
 from cryolearn.io.zarrstore import open_group
-
-
-def rms_width_ns(waveforms: np.ndarray) -> np.ndarray:
-    """RMS width of each waveform about its centroid, ns (1 ns bins)."""
-    t = np.arange(waveforms.shape[1])
-    total = waveforms.sum(axis=1)
-    centroid = waveforms @ t / total
-    return np.sqrt(np.maximum(waveforms @ t**2 / total - centroid**2, 0.0))
+from cryolearn.signal import rms_width_ns
 
 
 def pick_examples_by_class(
@@ -115,3 +108,73 @@ def _truth_for_hashes(truth_stores, hashes: np.ndarray) -> tuple[np.ndarray, lis
             lookup.setdefault(str(h), f)
     fractions = np.array([lookup.get(str(h), np.zeros(len(names))) for h in hashes])
     return fractions, names
+
+
+def plot_training_history(history: Sequence[dict], out_png: str | Path) -> None:
+    """Training and validation loss per epoch (log scale)."""
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    ax.semilogy(epochs, [h["train_loss"] for h in history], "o-", label="training (fresh draws)")
+    ax.semilogy(epochs, [h["val_loss"] for h in history], "s-", label="validation (holdout)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean squared error (unit-peak waveforms)")
+    ax.set_title("Waveform autoencoder training")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.savefig(out_png, dpi=150)
+    plt.close(fig)
+
+
+def pick_shots_to_show(snr: np.ndarray, n: int = 6) -> np.ndarray:
+    """Shots spread over the signal-to-noise range, weakest to strongest."""
+    order = np.argsort(snr)
+    if len(order) <= n:
+        return order
+    return order[np.linspace(0, len(order) - 1, n).round().astype(int)]
+
+
+def plot_cleaned_shots(
+    shot_stores: Sequence[str | Path],
+    denoised_stores: Sequence[str | Path],
+    out_png: str | Path,
+    *,
+    labels: Sequence[str],
+    per_campaign: int = 3,
+    time_window_ns: float = 200.0,
+) -> None:
+    """Raw shots (red, where the gate put them) beside their cleaned versions (black).
+
+    The raw shot is background-subtracted and scaled to unit peak; the cleaned
+    one is in the library frame, so the two panels of a row have their own time
+    axes.
+    """
+    from cryolearn.crevasse.augment import background_subtracted, network_input
+
+    rows = []
+    for label, shots_path, clean_path in zip(labels, shot_stores, denoised_stores, strict=True):
+        shots, cleaned = open_group(shots_path), open_group(clean_path)
+        if shots["waveform"].shape[0] == 0:
+            continue
+        snr = cleaned["snr"][:]
+        for i in pick_shots_to_show(snr, per_campaign):
+            raw = network_input(background_subtracted(shots["waveform"][i:i + 1],
+                                                      shots["background_mean"][i:i + 1]), 0.0)
+            rows.append((label, int(i), raw[0], cleaned["waveform"][i], float(snr[i])))
+    if not rows:
+        raise ValueError("no shots to show: every shot store is empty")
+    fig, axes = plt.subplots(len(rows), 2, figsize=(10, 1.6 * len(rows)), squeeze=False,
+                             constrained_layout=True)
+    for (label, i, raw, clean, snr), (ax_raw, ax_clean) in zip(rows, axes, strict=True):
+        t = np.arange(raw.size)
+        ax_raw.plot(t, raw, color="tab:red", lw=0.8)
+        ax_raw.set_ylabel(f"{label} #{i}\nSNR {snr:.0f}", fontsize=7)
+        ax_clean.plot(t[:int(time_window_ns)], clean[:int(time_window_ns)], color="black", lw=1.0)
+        for ax in (ax_raw, ax_clean):
+            ax.tick_params(labelsize=7)
+            ax.set_ylim(-0.25, 1.2)
+    axes[0, 0].set_title("raw shot (background removed, unit peak)", fontsize=9)
+    axes[0, 1].set_title("cleaned by the autoencoder (library frame)", fontsize=9)
+    axes[-1, 0].set_xlabel("sample in the record (ns)")
+    axes[-1, 1].set_xlabel("time in the library frame (ns; highest surface point at 10 ns)")
+    fig.savefig(out_png, dpi=130)
+    plt.close(fig)

@@ -288,3 +288,18 @@ def _tiled(weights: np.ndarray, n: int) -> np.ndarray:
 def _jsonable(values: dict) -> dict:
     return {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
             for k, v in values.items()}
+
+
+def forward_model(**forward: object):
+    """A ``forward(tiles, pulse_fwhm_ns)`` callable with the other parameters fixed.
+
+    The synthetic instrument (:mod:`cryolearn.synth.glas`) takes the forward model
+    as a callable; this binds the run's forward parameters (footprint, bins,
+    record) and leaves the pulse width to each campaign's laser.
+    """
+    fixed = {k: v for k, v in forward.items() if k not in ("pulse_fwhm_ns", "transmit_pulse")}
+
+    def simulate(tiles: np.ndarray, pulse_fwhm_ns: float) -> np.ndarray:
+        return simulate_waveforms(tiles, pulse_fwhm_ns=pulse_fwhm_ns, **fixed)  # type: ignore[arg-type]
+
+    return simulate

@@ -77,6 +77,9 @@ class WorldParams:
         (in [-1, 1]; lower means larger fields)
     crevasse_envelope_drift_per_year : decrease of the threshold per year; a
         positive value grows the crevassed area with time
+    crevasse_migration_m_per_year : up-glacier (towards -x) migration of the
+        crevasse envelope per year, as new transverse crevasses appeared
+        upstream of an accelerating Jakobshavn (Løkkegaard et al. 2024)
     """
 
     seed: int = 20090402
@@ -105,6 +108,7 @@ class WorldParams:
     reference_year: float = 2009.0
     crevasse_envelope_threshold: float = -0.25
     crevasse_envelope_drift_per_year: float = 0.01
+    crevasse_migration_m_per_year: float = 0.0
 
     @classmethod
     def from_dict(cls, values: dict) -> WorldParams:
@@ -280,7 +284,10 @@ class SyntheticWorld:
         threshold = p.crevasse_envelope_threshold - p.crevasse_envelope_drift_per_year * (
             year - p.reference_year
         )
-        envelope = fractal_noise(x, y, 420.0, p.seed, _S_ENVELOPE, 2)
+        # the pattern seen at x in `year` is the reference pattern found further
+        # down-glacier (+x), so fields move up-glacier as the years pass
+        x_ref = np.asarray(x) + p.crevasse_migration_m_per_year * (year - p.reference_year)
+        envelope = fractal_noise(x_ref, y, 420.0, p.seed, _S_ENVELOPE, 2)
         return envelope > threshold
 
     def _crevasse_set(

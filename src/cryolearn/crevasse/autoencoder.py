@@ -1,0 +1,422 @@
+"""The de-noising, de-shifting waveform autoencoder.
+
+A 1-D Inception-style convolutional autoencoder (Szegedy et al. 2015, in one
+dimension): each block runs convolutions of several kernel sizes side by side
+and concatenates them, so narrow specular peaks and long multi-peaked crevasse
+returns are both seen at their own scale. The encoder pools the record down
+16-fold, a dense bottleneck lets the decoder put the return anywhere in the
+record (which is what de-shifting needs; there are deliberately no skip
+connections, which would carry the input's position through), and the decoder
+upsamples back to 544 samples in the library frame.
+
+Training follows the original work: library waveforms of the train split are
+degraded afresh for every batch from the empirical distributions of real shots
+(:mod:`cryolearn.crevasse.augment`); validation uses the holdout split with one
+fixed draw, so the curve measures learning, not luck. Training checkpoints every
+epoch and resumes from the last checkpoint of the same configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from cryolearn.constants import N_SAMPLES
+from cryolearn.crevasse.augment import (
+    EmpiricalDistributions,
+    clean_targets,
+    degrade,
+    network_input,
+)
+
+log = logging.getLogger(__name__)
+
+
+class InceptionBlock1d(nn.Module):
+    """Parallel convolutions (one per kernel size) and a pooled 1x1 branch, concatenated."""
+
+    def __init__(self, in_channels: int, branch_channels: int,
+                 kernel_sizes: Sequence[int] = (3, 9, 27)) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(
+            nn.Conv1d(in_channels, branch_channels, k, padding=k // 2) for k in kernel_sizes
+        )
+        self.pool_branch = nn.Sequential(nn.MaxPool1d(3, stride=1, padding=1),
+                                         nn.Conv1d(in_channels, branch_channels, 1))
+        self.out_channels = branch_channels * (len(kernel_sizes) + 1)
+        self.norm = nn.BatchNorm1d(self.out_channels)
+        self.act = nn.GELU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, in_channels, length) → (batch, out_channels, length)."""
+        parts = [branch(x) for branch in self.branches] + [self.pool_branch(x)]
+        return self.act(self.norm(torch.cat(parts, dim=1)))
+
+
+@dataclass(frozen=True)
+class AutoencoderShape:
+    """Architecture of :class:`WaveformAutoencoder`."""
+
+    n_samples: int = N_SAMPLES
+    branch_channels: Sequence[int] = (8, 12, 16, 16)
+    kernel_sizes: Sequence[int] = (3, 9, 27)
+    latent: int = 128
+
+    def __post_init__(self) -> None:
+        factor = 2 ** len(self.branch_channels)
+        if self.n_samples % factor:
+            raise ValueError(f"n_samples {self.n_samples} is not divisible by {factor}, "
+                             f"the pooling of {len(self.branch_channels)} levels")
+
+
+class WaveformAutoencoder(nn.Module):
+    """Degraded, unit-peak waveform in; clean, unit-peak waveform in the library frame out."""
+
+    def __init__(self, shape: AutoencoderShape | None = None) -> None:
+        super().__init__()
+        self.shape = shape or AutoencoderShape()
+        s = self.shape
+        encoder, channels = [], 1
+        for branch in s.branch_channels:
+            block = InceptionBlock1d(channels, branch, s.kernel_sizes)
+            encoder += [block, nn.MaxPool1d(2)]
+            channels = block.out_channels
+        self.encoder = nn.Sequential(*encoder)
+        self.bottom_channels = channels
+        self.bottom_length = s.n_samples // 2 ** len(s.branch_channels)
+        flat = channels * self.bottom_length
+        self.bottleneck = nn.Sequential(nn.Flatten(), nn.Linear(flat, s.latent), nn.GELU(),
+                                        nn.Linear(s.latent, flat), nn.GELU())
+        decoder = []
+        for branch in reversed(s.branch_channels):
+            block = InceptionBlock1d(channels, branch, s.kernel_sizes)
+            decoder += [nn.Upsample(scale_factor=2, mode="linear", align_corners=False), block]
+            channels = block.out_channels
+        self.decoder = nn.Sequential(*decoder)
+        self.head = nn.Conv1d(channels, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, n_samples) → (batch, n_samples)."""
+        h = self.encoder(x.unsqueeze(1))
+        h = self.bottleneck(h).view(-1, self.bottom_channels, self.bottom_length)
+        return self.head(self.decoder(h)).squeeze(1)
+
+
+@dataclass
+class TrainingConfig:
+    """Hyper-parameters of autoencoder training (see ``config/README.md``)."""
+
+    epochs: int = 20
+    batches_per_epoch: int = 64
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-5
+    target_sigma_bins: float = 0.8
+    validation_size: int = 512
+    seed: int = 0
+    shape: dict = field(default_factory=dict)
+
+    def fingerprint(self, library_hash: str) -> str:
+        """Identifies a training run: a checkpoint resumes only the same run."""
+        text = json.dumps({**asdict(self), "epochs": None, "library": library_hash},
+                          sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """``cuda`` when available (or asked for), else ``cpu``."""
+    if preference == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(preference)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch (CPU and CUDA) and ask for deterministic kernels."""
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
+def _array_digest(values: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()[:16]
+
+
+def training_pair(clean: np.ndarray, dist: EmpiricalDistributions, rng: np.random.Generator,
+                  target_sigma_bins: float) -> tuple[np.ndarray, np.ndarray]:
+    """One degraded input batch (unit peak) and its clean targets."""
+    degraded, _ = degrade(clean, dist, rng)
+    return network_input(degraded), clean_targets(clean, target_sigma_bins)
+
+
+@dataclass
+class TrainingState:
+    """What a checkpoint holds besides the weights."""
+
+    epoch: int = 0
+    history: list[dict] = field(default_factory=list)
+    rng_state: dict | None = None
+
+
+def _save_checkpoint(path: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
+                     state: TrainingState, fingerprint: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                "epoch": state.epoch, "history": state.history, "rng_state": state.rng_state,
+                "torch_rng": torch.get_rng_state(), "fingerprint": fingerprint}, tmp)
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
+                     fingerprint: str) -> TrainingState | None:
+    if not path.exists():
+        return None
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    if saved.get("fingerprint") != fingerprint:
+        log.warning("%s belongs to another training configuration; starting afresh", path)
+        return None
+    model.load_state_dict(saved["model"])
+    optimiser.load_state_dict(saved["optimiser"])
+    torch.set_rng_state(saved["torch_rng"])
+    return TrainingState(saved["epoch"], saved["history"], saved["rng_state"])
+
+
+def train_autoencoder(
+    train_clean: np.ndarray,
+    holdout_clean: np.ndarray,
+    dist: EmpiricalDistributions,
+    config: TrainingConfig,
+    *,
+    checkpoint: str | Path | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> tuple[WaveformAutoencoder, TrainingState]:
+    """Train the autoencoder on fresh degradations of library waveforms.
+
+    Parameters
+    ----------
+    train_clean : (n, 544) library waveforms of the train split
+    holdout_clean : (h, 544) library waveforms of the holdout split (validation)
+    dist : empirical distributions of real shots
+    config : hyper-parameters and seed
+    checkpoint : file written after every epoch; when it exists and belongs to
+        the same configuration, training resumes after its last epoch
+    device : ``auto``, ``cpu`` or ``cuda``
+    progress : show a progress bar per epoch
+
+    Returns
+    -------
+    the trained model (on the CPU, in eval mode) and the training state with the
+    loss history (one dict per epoch: epoch, train_loss, val_loss, seconds)
+    """
+    if len(train_clean) == 0 or len(holdout_clean) == 0:
+        raise ValueError("training needs library waveforms in both the train and holdout split")
+    seed_everything(config.seed)
+    dev = pick_device(device)
+    model = WaveformAutoencoder(AutoencoderShape(n_samples=train_clean.shape[1],
+                                                 **config.shape)).to(dev)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate,
+                                  weight_decay=config.weight_decay)
+    fingerprint = config.fingerprint(_array_digest(train_clean))
+    ckpt = Path(checkpoint) if checkpoint else None
+    state = (_load_checkpoint(ckpt, model, optimiser, fingerprint) if ckpt else None)
+    if state is None:
+        state = TrainingState()
+    else:
+        log.info("resuming from %s after epoch %d", ckpt, state.epoch)
+    rng = np.random.default_rng(config.seed)
+    if state.rng_state is not None:
+        rng.bit_generator.state = state.rng_state
+
+    val_rng = np.random.default_rng([config.seed, 1])
+    val_pick = val_rng.choice(len(holdout_clean), min(config.validation_size, len(holdout_clean)),
+                              replace=False)
+    val_x, val_y = training_pair(holdout_clean[val_pick], dist, val_rng, config.target_sigma_bins)
+    val_x, val_y = torch.from_numpy(val_x).to(dev), torch.from_numpy(val_y).to(dev)
+    loss_fn = nn.MSELoss()
+
+    for epoch in range(state.epoch + 1, config.epochs + 1):
+        started = time.perf_counter()
+        model.train()
+        total = 0.0
+        for _ in tqdm(range(config.batches_per_epoch), desc=f"epoch {epoch}/{config.epochs}",
+                      unit="batch", disable=not progress, leave=False):
+            pick = rng.integers(0, len(train_clean), config.batch_size)
+            x, y = training_pair(train_clean[pick], dist, rng, config.target_sigma_bins)
+            x, y = torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev)
+            optimiser.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimiser.step()
+            total += float(loss.detach())
+        val_loss = _validation_loss(model, val_x, val_y, loss_fn)
+        state.epoch = epoch
+        state.history.append({"epoch": epoch, "train_loss": total / config.batches_per_epoch,
+                              "val_loss": val_loss,
+                              "seconds": round(time.perf_counter() - started, 3)})
+        state.rng_state = rng.bit_generator.state
+        log.info("epoch %d: train %.5f, validation %.5f", epoch,
+                 state.history[-1]["train_loss"], val_loss)
+        if ckpt:
+            _save_checkpoint(ckpt, model, optimiser, state, fingerprint)
+    model = model.cpu().eval()
+    return model, state
+
+
+@torch.no_grad()
+def _validation_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn) -> float:
+    model.eval()
+    return float(sum(loss_fn(model(x[i:i + 256]), y[i:i + 256]) * len(x[i:i + 256])
+                     for i in range(0, len(x), 256)) / len(x))
+
+
+def save_model(path: str | Path, model: WaveformAutoencoder, state: TrainingState,
+               metadata: dict) -> None:
+    """Write weights, architecture, loss history and metadata; atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"model": model.state_dict(), "shape": asdict(model.shape),
+                "history": state.history, "epochs": state.epoch, "metadata": metadata,
+                "torch_version": torch.__version__}, tmp)
+    os.replace(tmp, path)
+
+
+def load_model(path: str | Path) -> tuple[WaveformAutoencoder, dict]:
+    """Read a model written by :func:`save_model`; returns the model (eval mode) and the file."""
+    saved = torch.load(Path(path), map_location="cpu", weights_only=False)
+    model = WaveformAutoencoder(AutoencoderShape(**saved["shape"]))
+    model.load_state_dict(saved["model"])
+    return model.eval(), saved
+
+
+@torch.no_grad()
+def denoise(model: WaveformAutoencoder, signal_v: np.ndarray, batch_size: int = 1024,
+            device: str = "auto") -> np.ndarray:
+    """Clean background-subtracted shots: unit-peak waveforms in the library frame.
+
+    Parameters
+    ----------
+    model : a trained autoencoder
+    signal_v : (n, 544) background-subtracted waveforms (any scale)
+
+    Returns
+    -------
+    (n, 544) float32
+    """
+    dev = pick_device(device)
+    model = model.to(dev).eval()
+    x = network_input(signal_v)
+    out = np.empty_like(x)
+    for start in range(0, len(x), batch_size):
+        batch = torch.from_numpy(x[start:start + batch_size]).to(dev)
+        out[start:start + batch_size] = model(batch).cpu().numpy()
+    return out
+
+
+def library_split(library_store: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Waveforms of the library's train and holdout splits."""
+    from cryolearn.io.zarrstore import open_group
+
+    group = open_group(library_store)
+    split = np.asarray(group["split"][:], dtype=object)
+    waveforms = group["waveform"][:]
+    return waveforms[split == "train"], waveforms[split == "holdout"]
+
+
+def training_config(settings: dict) -> tuple[TrainingConfig, str]:
+    """TrainingConfig and device from the ``autoencoder`` config section."""
+    keys = set(TrainingConfig.__dataclass_fields__)
+    config = TrainingConfig(**{k: v for k, v in settings.items() if k in keys})
+    return config, str(settings.get("device", "auto"))
+
+
+def train_from_stores(
+    library_store: str | Path,
+    distributions_store: str | Path,
+    out_model: str | Path,
+    settings: dict,
+    *,
+    checkpoint: str | Path | None = None,
+    threads: int = 1,
+) -> TrainingState:
+    """Train on a library store with a distributions store; write the model file.
+
+    Parameters
+    ----------
+    library_store : ``results/library.zarr``
+    distributions_store : ``results/augment/distributions.zarr``
+    out_model : ``results/models/autoencoder.pt``
+    settings : the ``autoencoder`` config section
+    checkpoint : per-epoch checkpoint (resumed when it matches this run)
+    threads : CPU threads for torch
+    """
+    from cryolearn.crevasse.augment import read_distributions
+
+    torch.set_num_threads(max(1, threads))
+    train, holdout = library_split(library_store)
+    dist = read_distributions(distributions_store)
+    config, device = training_config(settings)
+    log.info("training on %d library waveforms, validating on %d; device %s", len(train),
+             len(holdout), pick_device(device))
+    model, state = train_autoencoder(train, holdout, dist, config, checkpoint=checkpoint,
+                                     device=device)
+    save_model(out_model, model, state, {
+        "library": str(library_store), "distributions": str(distributions_store),
+        "n_train": len(train), "n_holdout": len(holdout), "training": asdict(config),
+        "device": str(pick_device(device)),
+    })
+    return state
+
+
+def denoise_store(model_path: str | Path, shots_store: str | Path, out_store: str | Path,
+                  *, device: str = "auto") -> int:
+    """Clean every shot of a shots store into ``results/denoised/{campaign}.zarr``.
+
+    The store holds ``waveform[shot, sample]`` (unit peak, library frame),
+    ``shift_ns`` (how far the autoencoder moved the leading edge), ``snr`` (peak
+    over background noise) and the shots' ``x``, ``y``, ``lat``, ``lon``, ``time``,
+    ``rec_ndx`` and ``shot_count``.
+    """
+    from cryolearn.crevasse.augment import background_subtracted
+    from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group
+    from cryolearn.signal import leading_edge_ns
+
+    model, saved = load_model(model_path)
+    shots = open_group(shots_store)
+    signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
+    cleaned = denoise(model, signal, device=device) if len(signal) else signal
+    raw = network_input(signal)
+    shift = (leading_edge_ns(cleaned, 0.1 * cleaned.max(axis=1, initial=0.0))
+             - leading_edge_ns(raw, 0.1)) if len(signal) else np.zeros(0)
+    noise = np.maximum(shots["background_sd"][:], 1e-6)
+    snr = signal.max(axis=1, initial=0.0) / noise if len(signal) else np.zeros(0)
+    n = len(signal)
+    with atomic_store(out_store) as tmp:
+        group = create_group(tmp, {"campaign": shots.attrs.get("campaign", ""),
+                                   "model": str(model_path), "epochs": saved["epochs"]})
+        create_array(group, "waveform", (n, signal.shape[1]), np.float32, ("shot", "sample"),
+                     (max(1, min(n, 1024)), signal.shape[1]),
+                     {"units": "unit peak", "frame": "library: highest point at lead_ns"}
+                     )[:] = cleaned
+        chunk = (max(1, min(n, 4096)),)
+        create_array(group, "shift_ns", (n,), np.float32, ("shot",), chunk,
+                     {"units": "ns"})[:] = shift
+        create_array(group, "snr", (n,), np.float32, ("shot",), chunk)[:] = snr
+        for name in ("x", "y", "lat", "lon", "time", "rec_ndx", "shot_count"):
+            values = shots[name][:]
+            create_array(group, name, (n,), values.dtype, ("shot",), chunk,
+                         dict(shots[name].attrs))[:] = values
+    log.info("%s: %d shots cleaned", out_store, n)
+    return n

@@ -1,0 +1,498 @@
+"""Synthetic ICESat/GLAS campaigns over the synthetic world, written as GLAH01/GLAH06.
+
+Every shot is the forward model of the true surface under its footprint in the
+campaign's year, degraded the way the instrument degrades real returns:
+
+* the laser's own pulse width and energy (three lasers, energy falling with age);
+* atmosphere: clear shots lose little, cloudy records lose most of their energy
+  and gain a forward-scattering tail (multiple scattering lengthens paths);
+* an automatic gain control that sets the gain of each one-second record from
+  the returns of the previous one, so a cloud edge leaves weak or saturated
+  shots, and noise grows with gain;
+* a range gate placed by an onboard tracker, so the surface sits at a different
+  sample in every shot;
+* an 8-bit digitizer: background level, noise, quantisation, saturation at 255.
+
+The calibration follows the real Jakobshavn shots (baseline about 30 counts,
+noise about 2 counts, peaks 80-255 counts, leading edges 60-200 samples in).
+Truth per shot (footprint-weighted surface-class shares) goes to a separate
+Zarr store.
+
+The forward model is passed in as a callable so that ``synth`` stays below the
+pipeline (``cryolearn.crevasse``) in the package's layering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+from rasterio.warp import transform as transform_points
+
+from cryolearn.constants import (
+    DEM_CRS,
+    DIGITIZER_COUNTS,
+    N_LONG_SAMPLES,
+    N_TRANSMIT_SAMPLES,
+    SHOT_RATE_HZ,
+    SHOT_SPACING_M,
+    TILE_PIXEL_M,
+    TILE_SIZE_PX,
+    VOLTS_PER_COUNT,
+)
+from cryolearn.io.glas import uniform_sample_table, write_glah01, write_glah06
+from cryolearn.io.zarrstore import atomic_store, create_array, create_group
+from cryolearn.signal import exponential_tail, fractional_shift
+from cryolearn.synth.truth import footprint_class_fractions
+from cryolearn.synth.world import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES, SyntheticWorld
+
+log = logging.getLogger(__name__)
+
+#: ``forward(tiles, pulse_fwhm_ns) -> (n, 544) waveforms``, energy per 1 ns bin
+ForwardModel = Callable[[np.ndarray, float], np.ndarray]
+
+_J2000 = datetime(2000, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class GroundTrack:
+    """A repeat ground track: a straight segment over the world (EPSG:3413 metres)."""
+
+    name: str
+    centre_x_m: float
+    centre_y_m: float
+    azimuth_deg: float
+    length_m: float
+
+    @classmethod
+    def from_dict(cls, values: dict) -> GroundTrack:
+        """Build a track from a config mapping."""
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Laser:
+    """One of the three GLAS lasers: pulse width, energy when new, and its decline."""
+
+    pulse_fwhm_ns: float
+    energy_mj: float
+    first_year: float
+    energy_decline_per_year: float
+
+    def energy_in(self, year: float) -> float:
+        """Output energy (mJ) in a given decimal year."""
+        age = max(0.0, year - self.first_year)
+        return self.energy_mj * float(np.exp(-self.energy_decline_per_year * age))
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """How the synthetic instrument degrades returns; counts are 8-bit digitizer counts."""
+
+    baseline_counts: float = 30.0
+    baseline_jitter_counts: float = 1.0
+    noise_counts: tuple[float, float] = (1.6, 2.4)
+    flat_peak_v: float = 1.05
+    reference_energy_mj: float = 50.0
+    reference_gain: int = 13
+    reflectance: tuple[float, float] = (0.8, 1.0)
+    cloud_share: float = 0.15
+    cloud_transmission: tuple[float, float] = (0.1, 0.7)
+    scatter_tau_ns: tuple[float, float] = (4.0, 30.0)
+    scatter_share: tuple[float, float] = (0.2, 0.6)
+    gate_offset_ns: tuple[float, float] = (110.0, 30.0)
+    gate_walk_ns: float = 6.0
+    gate_limits_ns: tuple[float, float] = (40.0, 320.0)
+    transmit_peak_counts: float = 160.0
+    short_share: float = 0.02
+    missing_share: float = 0.005
+    unmatched_share: float = 0.01
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Instrument:
+        """Build from a config mapping; lists become tuples."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One GLAS campaign: its name (e.g. ``L3A``), start date and laser."""
+
+    name: str
+    start: date
+    laser: Laser
+
+    @property
+    def decimal_year(self) -> float:
+        """Start of the campaign as a decimal year."""
+        first = date(self.start.year, 1, 1)
+        days = (date(self.start.year + 1, 1, 1) - first).days
+        return self.start.year + (self.start - first).days / days
+
+
+@dataclass
+class CampaignShots:
+    """Everything the generator draws for one campaign (arrays of one row per shot)."""
+
+    campaign: str
+    track: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    time: np.ndarray
+    rec_ndx: np.ndarray
+    shot_count: np.ndarray
+    counts: np.ndarray
+    transmit_counts: np.ndarray
+    background_counts: np.ndarray
+    noise_counts: np.ndarray
+    gain: np.ndarray
+    elevation: np.ndarray
+    waveform_type: np.ndarray
+    saturated: np.ndarray
+    cloudy: np.ndarray
+    gate_offset_ns: np.ndarray
+    class_fraction: np.ndarray
+    clean: np.ndarray
+    attrs: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def laser_for(campaign: str, lasers: dict[str, Laser]) -> Laser:
+    """The laser that flew a campaign: ``L2A`` was laser 2, and so on."""
+    key = campaign[:2]
+    if key not in lasers:
+        raise ValueError(f"campaign {campaign!r}: no laser {key!r} among {sorted(lasers)}")
+    return lasers[key]
+
+
+def campaign_seed(seed: int, campaign: str) -> int:
+    """A stable per-campaign seed, so campaigns can be generated in any order."""
+    digest = hashlib.sha256(f"{seed}:{campaign}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def shot_positions(
+    track: GroundTrack, rng: np.random.Generator, spacing_m: float, repeat_sd_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shot centres along one pass of a repeat track.
+
+    A pass repeats the reference track within ``repeat_sd_m`` across track, and
+    its first shot falls at a random phase of the along-track spacing.
+    """
+    az = np.radians(track.azimuth_deg)
+    along = np.array([np.sin(az), np.cos(az)])
+    across = np.array([np.cos(az), -np.sin(az)])
+    offset = rng.normal(0.0, repeat_sd_m)
+    phase = rng.uniform(0.0, spacing_m)
+    s = np.arange(-track.length_m / 2 + phase, track.length_m / 2, spacing_m)
+    x = track.centre_x_m + offset * across[0] + s * along[0]
+    y = track.centre_y_m + offset * across[1] + s * along[1]
+    return x, y
+
+
+def render_footprints(
+    world: SyntheticWorld, x: np.ndarray, y: np.ndarray, year: float,
+    size_px: int = TILE_SIZE_PX, pixel_m: float = TILE_PIXEL_M,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The true surface under each shot: tiles of elevation (mean removed) and class.
+
+    Returns
+    -------
+    elevation : (n, size_px, size_px) float32, metres, mean removed
+    classes : (n, size_px, size_px) uint8
+    """
+    c = (np.arange(size_px) + 0.5 - size_px / 2) * pixel_m
+    dx, dy = np.meshgrid(c, -c)
+    px = np.asarray(x)[:, None, None] + dx[None]
+    py = np.asarray(y)[:, None, None] + dy[None]
+    z, cls = world.evaluate(px, py, year)
+    z = z - z.mean(axis=(1, 2), keepdims=True)
+    return z.astype(np.float32), cls
+
+
+def _batches(n: int, size: int) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+
+
+def _gate_offsets(rng: np.random.Generator, n: int, inst: Instrument) -> np.ndarray:
+    """Surface position in the record: a tracker that wanders slowly plus jitter."""
+    mean, sd = inst.gate_offset_ns
+    walk = np.cumsum(rng.normal(0.0, inst.gate_walk_ns, n))
+    walk -= walk.mean()
+    offsets = rng.normal(mean, sd) + walk + rng.normal(0.0, 1.5, n)
+    return np.clip(offsets, *inst.gate_limits_ns)
+
+
+def _record_gains(rng: np.random.Generator, strength: np.ndarray, rec: np.ndarray,
+                  inst: Instrument) -> np.ndarray:
+    """Automatic gain control: each record's gain answers the previous record's returns."""
+    gains = np.empty(len(strength), dtype=np.int32)
+    previous = 1.0
+    for r in np.unique(rec):
+        sel = rec == r
+        gains[sel] = int(np.clip(round(inst.reference_gain / previous), 1, 250))
+        previous = max(float(strength[sel].mean()), 1e-3)
+    return gains
+
+
+def _transmit_pulses(rng: np.random.Generator, n: int, fwhm_ns: float, energy_ratio: float,
+                     inst: Instrument, baseline: np.ndarray) -> np.ndarray:
+    """Recorded transmit pulses (counts): Gaussian, peak 20 samples in, energy-scaled."""
+    sigma = fwhm_ns / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    t = np.arange(N_TRANSMIT_SAMPLES)[None, :]
+    centre = 20.0 + rng.normal(0.0, 0.2, (n, 1))
+    peak = inst.transmit_peak_counts * energy_ratio * rng.uniform(0.95, 1.05, (n, 1))
+    pulse = baseline[:, None] + peak * np.exp(-0.5 * ((t - centre) / sigma) ** 2)
+    pulse += rng.normal(0.0, 1.0, pulse.shape)
+    return np.clip(np.round(pulse), 0, DIGITIZER_COUNTS)
+
+
+def simulate_campaign(
+    world: SyntheticWorld,
+    campaign: Campaign,
+    tracks: list[GroundTrack],
+    forward: ForwardModel,
+    *,
+    instrument: Instrument | None = None,
+    seed: int = 0,
+    spacing_m: float = SHOT_SPACING_M,
+    repeat_sd_m: float = 100.0,
+    batch_shots: int = 16,
+    progress: bool = False,
+) -> CampaignShots:
+    """Fly one synthetic campaign: every track once, every shot degraded as in the module doc.
+
+    Parameters
+    ----------
+    world : the surface
+    campaign : name, date and laser
+    tracks : the repeat ground tracks flown, in order
+    forward : forward model, ``forward(tiles, pulse_fwhm_ns)`` → (n, 544) energy per bin
+    instrument : degradation parameters
+    seed : the generator's seed (combined with the campaign name)
+    spacing_m : along-track shot spacing
+    repeat_sd_m : across-track scatter of a pass about the reference track
+    batch_shots : shots rendered at a time (memory: about 1 MB per shot)
+
+    Returns
+    -------
+    CampaignShots, with digitizer counts and the clean waveforms
+    """
+    inst = instrument or Instrument()
+    rng = np.random.default_rng(campaign_seed(seed, campaign.name))
+    year = campaign.decimal_year
+    xs, ys, track_id, times = [], [], [], []
+    pass_start = _seconds_since_j2000(campaign.start) + 3600.0
+    for k, track in enumerate(tracks):
+        x, y = shot_positions(track, rng, spacing_m, repeat_sd_m)
+        xs.append(x)
+        ys.append(y)
+        track_id.append(np.full(len(x), k, dtype=np.int32))
+        times.append(pass_start + np.arange(len(x)) / SHOT_RATE_HZ)
+        pass_start += 5400.0 * (1 + rng.integers(0, 14))  # a later orbit
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    n = len(x)
+    if n == 0:
+        raise ValueError(f"campaign {campaign.name}: the tracks hold no shots")
+    rec_ndx, shot_count = _record_numbers(np.concatenate(track_id))
+
+    clean = np.empty((n, N_LONG_SAMPLES), dtype=np.float32)
+    fractions = np.empty((n, len(SURFACE_CLASSES)), dtype=np.float64)
+    elevation, _ = world.evaluate(x, y, year)
+    from tqdm import tqdm
+
+    for sl in tqdm(list(_batches(n, batch_shots)), desc=f"flying {campaign.name}", unit="batch",
+                   disable=not progress):
+        tiles, classes = render_footprints(world, x[sl], y[sl], year)
+        clean[sl] = forward(tiles, campaign.laser.pulse_fwhm_ns)
+        fractions[sl] = footprint_class_fractions(classes)
+    flat_peak = float(forward(np.zeros((1, 8, 8), np.float32), campaign.laser.pulse_fwhm_ns).max())
+
+    energy_ratio = campaign.laser.energy_in(year) / inst.reference_energy_mj
+    cloudy_record = rng.random(rec_ndx.max() + 1) < inst.cloud_share
+    cloudy = cloudy_record[rec_ndx]
+    transmission = np.where(cloudy, rng.uniform(*inst.cloud_transmission, n),
+                            rng.uniform(0.85, 1.0, n))
+    strength = energy_ratio * transmission * rng.uniform(*inst.reflectance, n)
+    gain = _record_gains(rng, strength, rec_ndx, inst)
+    gain_ratio = gain / inst.reference_gain
+
+    signal = exponential_tail(
+        clean, rng.uniform(*inst.scatter_tau_ns, n),
+        np.where(cloudy, rng.uniform(*inst.scatter_share, n), 0.0),
+    )
+    gate = _gate_offsets(rng, n, inst)
+    signal = fractional_shift(signal, gate)
+    peak_v = inst.flat_peak_v * strength * gain_ratio / flat_peak
+    background = inst.baseline_counts + rng.normal(0.0, inst.baseline_jitter_counts, n)
+    noise_sd = rng.uniform(*inst.noise_counts, n) * np.sqrt(np.clip(gain_ratio, 0.25, 16.0))
+    counts = (background[:, None] + signal * (peak_v / VOLTS_PER_COUNT)[:, None]
+              + rng.normal(0.0, 1.0, signal.shape) * noise_sd[:, None])
+    counts = np.clip(np.round(counts), 0, DIGITIZER_COUNTS).astype(np.float32)
+    saturated = (counts >= DIGITIZER_COUNTS).any(axis=1)
+
+    kind = rng.random(n)
+    waveform_type = np.where(kind < inst.missing_share, 0,
+                             np.where(kind < inst.missing_share + inst.short_share, 2, 1))
+    return CampaignShots(
+        campaign=campaign.name, track=np.concatenate(track_id), x=x, y=y,
+        time=np.concatenate(times), rec_ndx=rec_ndx, shot_count=shot_count, counts=counts,
+        transmit_counts=_transmit_pulses(rng, n, campaign.laser.pulse_fwhm_ns, energy_ratio,
+                                         inst, background),
+        background_counts=background, noise_counts=noise_sd, gain=gain,
+        elevation=np.asarray(elevation, dtype=np.float64),
+        waveform_type=waveform_type.astype(np.int8), saturated=saturated, cloudy=cloudy,
+        gate_offset_ns=gate, class_fraction=fractions, clean=clean,
+        attrs={"campaign": campaign.name, "year": year, "seed": seed,
+               "pulse_fwhm_ns": campaign.laser.pulse_fwhm_ns,
+               "laser_energy_mj": campaign.laser.energy_in(year),
+               "tracks": [t.name for t in tracks], "unmatched_share": inst.unmatched_share},
+    )
+
+
+def _record_numbers(track_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One-second records of 40 shots; each pass starts a new record."""
+    rec = np.empty(len(track_id), dtype=np.int64)
+    shot = np.empty(len(track_id), dtype=np.int32)
+    next_rec = 0
+    for k in np.unique(track_id):
+        sel = np.flatnonzero(track_id == k)
+        i = np.arange(len(sel))
+        rec[sel] = next_rec + i // int(SHOT_RATE_HZ)
+        shot[sel] = i % int(SHOT_RATE_HZ) + 1
+        next_rec = int(rec[sel].max()) + 1
+    return rec, shot
+
+
+def _seconds_since_j2000(day: date) -> float:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return (start - _J2000).total_seconds()
+
+
+def granule_names(campaign: str) -> tuple[str, str]:
+    """File names of a synthetic campaign's GLAH01 and GLAH06 granules."""
+    stem = f"{campaign}_synthetic_0001.H5"
+    return f"GLAH01_033_{stem}", f"GLAH06_634_{stem}"
+
+
+def write_campaign(shots: CampaignShots, out_dir: str | Path, truth_store: str | Path,
+                   *, seed: int = 0) -> tuple[Path, Path]:
+    """Write a campaign as a GLAH01/GLAH06 pair and its per-shot truth store.
+
+    The GLAH06 misses ``unmatched_share`` of the records, as real geolocation
+    products miss shots, and the short and missing waveform types of the
+    GLAH01 are blanked as the instrument would record them.
+
+    Returns
+    -------
+    paths of the GLAH01 and GLAH06 files
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n = len(shots)
+    volts = shots.counts * VOLTS_PER_COUNT
+    volts[shots.waveform_type == 2, 200:] = 0.0
+    volts[shots.waveform_type == 0] = 0.0
+    lon, lat = transform_points(DEM_CRS, "EPSG:4326", shots.x, shots.y)
+    lon = np.mod(np.asarray(lon), 360.0)
+    attrs = {"title": "synthetic GLAH01 (cryolearn)", "campaign": shots.campaign,
+             "provenance": str(shots.attrs)}
+    l1, l6 = (out_dir / name for name in granule_names(shots.campaign))
+    write_glah01(
+        l1, rec_ndx=shots.rec_ndx, shot_count=shots.shot_count, utc_time=shots.time,
+        rec_waveform=volts.astype(np.float32),
+        location_index=np.zeros(n, dtype=np.int8),
+        sample_location_table=uniform_sample_table(),
+        transmit=(shots.transmit_counts * VOLTS_PER_COUNT).astype(np.float32),
+        waveform_type=shots.waveform_type,
+        bg_mean=shots.background_counts * VOLTS_PER_COUNT,
+        bg_sdev=shots.noise_counts * VOLTS_PER_COUNT, gain=shots.gain, attrs=attrs,
+    )
+    keep = np.random.default_rng(campaign_seed(seed, shots.campaign + "/glah06")).random(n)
+    keep = keep >= shots.attrs.get("unmatched_share", 0.0)
+    write_glah06(
+        l6, rec_ndx=shots.rec_ndx[keep], shot_count=shots.shot_count[keep],
+        lat=np.asarray(lat)[keep], lon=lon[keep], elev=shots.elevation[keep],
+        sat_corr_flg=np.where(shots.saturated, 2, 0).astype(np.int8)[keep],
+        elev_use_flg=np.where(shots.cloudy, 1, 0).astype(np.int8)[keep],
+        attrs={**attrs, "title": "synthetic GLAH06 (cryolearn)"},
+    )
+    write_shot_truth(shots, truth_store)
+    return l1, l6
+
+
+def write_shot_truth(shots: CampaignShots, truth_store: str | Path) -> None:
+    """Truth per shot: footprint class shares, crevassed share, clean waveform, degradations."""
+    n = len(shots)
+    k = len(SURFACE_CLASSES)
+    crevassed = shots.class_fraction[:, [CLASS_CODE[c] for c in CREVASSED_CLASSES]].sum(axis=1)
+    with atomic_store(truth_store) as tmp:
+        group = create_group(tmp, {**shots.attrs, "classes": list(SURFACE_CLASSES),
+                                   "crevassed_classes": list(CREVASSED_CLASSES)})
+        chunk = (max(1, min(n, 4096)),)
+        for name, values, dtype in [
+            ("rec_ndx", shots.rec_ndx, np.int64), ("shot_count", shots.shot_count, np.int32),
+            ("x", shots.x, np.float64), ("y", shots.y, np.float64),
+            ("crevassed_fraction", crevassed, np.float32),
+            ("gate_offset_ns", shots.gate_offset_ns, np.float32),
+            ("cloudy", shots.cloudy, np.bool_), ("track", shots.track, np.int32),
+        ]:
+            create_array(group, name, (n,), dtype, ("shot",), chunk)[:] = values
+        create_array(group, "class_fraction", (n, k), np.float32, ("shot", "class"),
+                     (chunk[0], k))[:] = shots.class_fraction
+        create_array(group, "clean_waveform", (n, N_LONG_SAMPLES), np.float32,
+                     ("shot", "sample"), (min(n, 1024), N_LONG_SAMPLES),
+                     {"units": "fraction of energy per 1 ns bin",
+                      "note": "library frame: highest surface point at lead_ns"})[:] = shots.clean
+
+
+def lasers_from_config(values: dict) -> dict[str, Laser]:
+    """Lasers keyed ``L1``, ``L2``, ``L3`` from the ``synth.glas.lasers`` mapping."""
+    return {name: Laser(**spec) for name, spec in values.items()}
+
+
+def campaigns_from_config(glas_config: dict) -> list[Campaign]:
+    """The campaigns of ``synth.glas``: name, start date and the laser that flew each."""
+    lasers = lasers_from_config(glas_config["lasers"])
+    return [Campaign(c["name"], date.fromisoformat(c["date"]), laser_for(c["name"], lasers))
+            for c in glas_config["campaigns"]]
+
+
+def campaign_from_config(glas_config: dict, name: str) -> Campaign:
+    """One campaign of ``synth.glas`` by name."""
+    for campaign in campaigns_from_config(glas_config):
+        if campaign.name == name:
+            return campaign
+    raise KeyError(f"campaign {name!r} is not among synth.glas.campaigns")
+
+
+def tracks_from_config(glas_config: dict) -> list[GroundTrack]:
+    """The repeat ground tracks of ``synth.glas``."""
+    return [GroundTrack.from_dict(t) for t in glas_config["tracks"]]
+
+
+def fly_and_write(world_config: dict, glas_config: dict, campaign: str, forward: ForwardModel,
+                  out_dir: str | Path, truth_store: str | Path, progress: bool = False
+                  ) -> tuple[Path, Path]:
+    """Fly one configured campaign over the configured world and write its files."""
+    from cryolearn.synth.world import WorldParams
+
+    world = SyntheticWorld(WorldParams.from_dict(world_config))
+    seed = int(glas_config.get("seed", 0))
+    shots = simulate_campaign(
+        world, campaign_from_config(glas_config, campaign), tracks_from_config(glas_config),
+        forward, instrument=Instrument.from_dict(glas_config.get("instrument", {})),
+        seed=seed, spacing_m=float(glas_config.get("spacing_m", SHOT_SPACING_M)),
+        repeat_sd_m=float(glas_config.get("repeat_sd_m", 100.0)), progress=progress,
+    )
+    log.info("campaign %s: %d shots, %d saturated, %d cloudy", campaign, len(shots),
+             int(shots.saturated.sum()), int(shots.cloudy.sum()))
+    return write_campaign(shots, out_dir, truth_store, seed=seed)

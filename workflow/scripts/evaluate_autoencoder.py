@@ -1,0 +1,13 @@
+from cryolearn.crevasse.cleaning import evaluate_autoencoder
+from cryolearn.logs import logged
+
+with logged(snakemake.log[0]) as log:
+    e = snakemake.params.evaluation
+    result = evaluate_autoencoder(
+        snakemake.input.model, snakemake.input.library, snakemake.input.distributions,
+        snakemake.output[0], seed=e["seed"], repeats=e["repeats"],
+        xcorr_sigma_bins=e["xcorr_sigma_bins"],
+        target_sigma_bins=snakemake.params.target_sigma_bins,
+        pulse_fwhm_ns=snakemake.params.pulse_fwhm_ns, lead_ns=snakemake.params.lead_ns,
+    )
+    log.info("evaluation: %s", result)

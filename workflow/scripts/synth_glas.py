@@ -1,0 +1,10 @@
+from pathlib import Path
+
+from cryolearn.crevasse.forward import forward_model
+from cryolearn.logs import logged
+from cryolearn.synth.glas import fly_and_write
+
+with logged(snakemake.log[0]):
+    fly_and_write(snakemake.params.world, snakemake.params.glas, snakemake.wildcards.campaign,
+                  forward_model(**snakemake.params.forward), Path(snakemake.output.glah01).parent,
+                  snakemake.output.truth)
