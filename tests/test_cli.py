@@ -31,3 +31,16 @@ def test_unknown_flight_is_refused(tmp_path, capsys):
                  "--flight", "NOPE", "--out", str(tmp_path)])
     assert code == 2
     assert "NOPE" in capsys.readouterr().err
+
+
+def test_synth_glas_writes_a_readable_granule_pair(tmp_path):
+    from cryolearn.crevasse.shots import ingest_campaign
+
+    out, truth = tmp_path / "glas", tmp_path / "truth"
+    code = main(["synth", "glas", "--config", str(REPO / "config/test.yaml"),
+                 "--campaign", "L2A", "--out", str(out), "--truth", str(truth)])
+    assert code == 0
+    assert len(list((out / "L2A").glob("GLAH0[16]_*.H5"))) == 2
+    report = ingest_campaign([out / "L2A"], tmp_path / "L2A.zarr", campaign="L2A")
+    assert report["n_kept"] > 5
+    assert (truth / "L2A.zarr").is_dir()

@@ -1,13 +1,16 @@
 """Snakemake end to end on config/test.yaml, partial rebuilds and start-up errors."""
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 import rasterio
+import torch
 import yaml
 import zarr
 
@@ -31,7 +34,7 @@ def planned_jobs(output: str) -> list[tuple[str, str]]:
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
         m = re.match(r"(?:local)?rule (\w+):", block.strip())
         if m:
-            w = re.search(r"wildcards: .*?flight=([\w.-]+)", block)
+            w = re.search(r"wildcards: .*?(?:flight|campaign)=([\w.-]+)", block)
             jobs.append((m.group(1), w.group(1) if w else ""))
     return jobs
 
@@ -56,6 +59,34 @@ def test_end_to_end_builds_library_and_figure(test_run):
     assert (test_run / "logs/build_library/build_library.log").exists()
     assert (test_run / "benchmarks/simulate_flight/T1.tsv").exists()
     assert not list((test_run / "results").rglob("*.tmp-*"))
+
+
+def test_end_to_end_ingests_trains_cleans_and_evaluates(test_run):
+    for campaign in ("L2A", "L3I"):
+        shots = zarr.open_group(str(test_run / f"results/shots/{campaign}.zarr"), mode="r")
+        n = shots["waveform"].shape[0]
+        report = shots.attrs["report"]
+        assert n == report["n_kept"] > 5
+        assert report["n_glah01"] == n + report["n_short"] + report["n_missing_type"] + \
+            report["n_unmatched"]
+        assert shots["waveform"].shape == (n, 544)
+        cleaned = zarr.open_group(str(test_run / f"results/denoised/{campaign}.zarr"), mode="r")
+        assert cleaned["waveform"].shape == (n, 544)
+        np.testing.assert_array_equal(cleaned["rec_ndx"][:], shots["rec_ndx"][:])
+        truth = zarr.open_group(str(test_run / f"resources/demo/truth/glas/{campaign}.zarr"),
+                                mode="r")
+        assert truth["class_fraction"].shape[1] == 8
+    dist = zarr.open_group(str(test_run / "results/augment/distributions.zarr"), mode="r")
+    assert dist["noise"].shape[1] == 64 and dist["noise"].shape[0] > 50
+    evaluation = json.loads((test_run / "results/eval/autoencoder.json").read_text())
+    for method in ("autoencoder", "identity", "gaussian_xcorr"):
+        assert {"rmse", "shift_error_ns"} <= set(evaluation[method])
+    assert evaluation["data"]["epochs"] == 2
+    model = torch.load(test_run / "results/models/autoencoder.pt", weights_only=False)
+    assert [h["epoch"] for h in model["history"]] == [1, 2]
+    assert (test_run / "results/models/checkpoints/autoencoder.ckpt").exists()
+    for png in ("autoencoder_training.png", "cleaned_shots.png"):
+        assert (test_run / "results/figures" / png).stat().st_size > 10_000
 
 
 def test_same_config_same_outputs(test_run, tmp_path):
@@ -83,6 +114,18 @@ def test_editing_one_flight_reruns_only_that_flight(test_run):
     assert ("build_library", "") in rules
     assert not any(flight == "T2" for _, flight in plan)
     assert not any(rule == "synth_frame" for rule, _ in plan)
+
+
+def test_changing_one_campaign_reingests_only_that_campaign(test_run):
+    granule = next((test_run / "resources/demo/glas/L3I").glob("GLAH01_*.H5"))
+    with h5py.File(granule, "r+") as h5:
+        h5["Data_40HZ/Waveform/RecWaveform/r_rng_wf"][0, 100] += 0.01
+    plan = planned_jobs(snakemake(test_run, "--configfile", str(REPO / "config/test.yaml"),
+                                  "-n").stdout)
+    assert ("ingest_glas", "L3I") in plan and ("denoise_shots", "L3I") in plan
+    assert ("empirical_distributions", "") in plan
+    assert not any(campaign == "L2A" and rule == "ingest_glas" for rule, campaign in plan)
+    assert not any(rule == "synth_glas" for rule, _ in plan)
 
 
 def write_config(tmp_path: Path, updates: dict) -> Path:
@@ -116,3 +159,24 @@ def test_directory_source_with_an_empty_flight_folder_is_named(tmp_path):
     result = snakemake(tmp_path, "--configfile", str(config), "-n", check=False)
     assert result.returncode != 0
     assert "EMPTY_FLIGHT: flight folder holds no DEM frames" in result.stdout + result.stderr
+
+
+def test_a_campaign_without_geolocation_fails_naming_it_and_leaves_no_store(tmp_path):
+    from cryolearn.io.glas import write_glah01
+
+    folder = tmp_path / "glas/L3A"
+    folder.mkdir(parents=True)
+    n = 4
+    write_glah01(folder / "GLAH01_033_2107_003_0211_0_01_0001.H5", rec_ndx=np.zeros(n, int),
+                 shot_count=np.arange(1, n + 1), utc_time=np.zeros(n),
+                 rec_waveform=np.zeros((n, 544), np.float32), location_index=np.zeros(n, int),
+                 sample_location_table=np.tile(np.arange(544.0), (5, 1)),
+                 transmit=np.zeros((n, 48), np.float32), waveform_type=np.ones(n, int),
+                 bg_mean=np.zeros(n), bg_sdev=np.zeros(n), gain=np.ones(n, int))
+    config = write_config(tmp_path, {"glas": {"source": "directory", "dir": "glas"}})
+    result = snakemake(tmp_path, "--configfile", str(config), "--until", "ingest_glas",
+                       check=False)
+    assert result.returncode != 0
+    log = (tmp_path / "logs/ingest_glas/L3A.log").read_text()
+    assert "no GLAH06 or GLAH14 granule for GLAH01 GLAH01_033_2107_003_0211_0_01_0001.H5" in log
+    assert not (tmp_path / "results/shots/L3A.zarr").exists()

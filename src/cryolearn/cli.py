@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from cryolearn.io.dem import DemError
+from cryolearn.io.glas import GlasError
 
 
 def _load_config(path: str) -> dict:
@@ -32,6 +33,28 @@ def _synth_flights(args: argparse.Namespace) -> int:
     for spec in specs:
         paths = write_flight(synth.get("world", {}), spec, args.out, args.truth)
         print(f"{spec['name']}: {len(paths)} frames in {Path(args.out) / spec['name']}")
+    return 0
+
+
+def _synth_glas(args: argparse.Namespace) -> int:
+    from cryolearn.crevasse.forward import forward_model
+    from cryolearn.synth.glas import fly_and_write
+
+    config = _load_config(args.config)
+    synth = config.get("synth", {})
+    glas = synth.get("glas", {})
+    names = [c["name"] for c in glas.get("campaigns", [])]
+    chosen = args.campaign or names
+    missing = set(chosen) - set(names)
+    if missing:
+        print(f"error: campaigns not in {args.config}: {sorted(missing)}", file=sys.stderr)
+        return 2
+    forward = forward_model(**config.get("waveform", {}))
+    for name in chosen:
+        l1, l6 = fly_and_write(synth.get("world", {}), glas, name, forward,
+                               Path(args.out) / name, Path(args.truth) / f"{name}.zarr",
+                               progress=args.verbose)
+        print(f"{name}: {l1} and {l6}")
     return 0
 
 
@@ -58,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     flights.add_argument("--truth", default="resources/demo/truth", help="truth folder")
     flights.set_defaults(func=_synth_flights)
 
+    glas = synth_sub.add_parser("glas", help="ICESat/GLAS campaigns (GLAH01 + GLAH06) and truth")
+    glas.add_argument("--config", default="config/config.yaml", help="workflow config")
+    glas.add_argument("--campaign", action="append", help="only this campaign (repeatable)")
+    glas.add_argument("--out", default="resources/demo/glas", help="campaigns folder")
+    glas.add_argument("--truth", default="resources/demo/truth/glas", help="truth folder")
+    glas.set_defaults(func=_synth_glas)
+
     inspect = sub.add_parser("inspect", help="summarise a Zarr store")
     inspect.add_argument("store")
     inspect.set_defaults(func=_inspect)
@@ -70,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     try:
         return args.func(args)
-    except (DemError, FileNotFoundError, ValueError) as exc:
+    except (DemError, GlasError, FileNotFoundError, KeyError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -47,7 +47,7 @@ class InceptionBlock1d(nn.Module):
     """Parallel convolutions (one per kernel size) and a pooled 1x1 branch, concatenated."""
 
     def __init__(self, in_channels: int, branch_channels: int,
-                 kernel_sizes: Sequence[int] = (3, 9, 27)) -> None:
+                 kernel_sizes: Sequence[int] = (3, 7, 15)) -> None:
         super().__init__()
         self.branches = nn.ModuleList(
             nn.Conv1d(in_channels, branch_channels, k, padding=k // 2) for k in kernel_sizes
@@ -70,7 +70,7 @@ class AutoencoderShape:
 
     n_samples: int = N_SAMPLES
     branch_channels: Sequence[int] = (8, 12, 16, 16)
-    kernel_sizes: Sequence[int] = (3, 9, 27)
+    kernel_sizes: Sequence[int] = (3, 7, 15)
     latent: int = 128
 
     def __post_init__(self) -> None:
@@ -117,8 +117,8 @@ class WaveformAutoencoder(nn.Module):
 class TrainingConfig:
     """Hyper-parameters of autoencoder training (see ``config/README.md``)."""
 
-    epochs: int = 20
-    batches_per_epoch: int = 64
+    epochs: int = 15
+    batches_per_epoch: int = 40
     batch_size: int = 64
     learning_rate: float = 2e-3
     weight_decay: float = 1e-5
@@ -132,6 +132,15 @@ class TrainingConfig:
         text = json.dumps({**asdict(self), "epochs": None, "library": library_hash},
                           sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def cosine_learning_rate(base: float, epoch: int, epochs: int) -> float:
+    """Learning rate of an epoch (1-based) under cosine decay to 5 % of ``base``.
+
+    A function of the epoch alone, so a resumed run follows the same schedule.
+    """
+    progress = (epoch - 1) / max(1, epochs - 1)
+    return base * (0.05 + 0.95 * 0.5 * (1.0 + np.cos(np.pi * progress)))
 
 
 def pick_device(preference: str = "auto") -> torch.device:
@@ -201,6 +210,7 @@ def train_autoencoder(
     checkpoint: str | Path | None = None,
     device: str = "auto",
     progress: bool = True,
+    stop_after_epochs: int | None = None,
 ) -> tuple[WaveformAutoencoder, TrainingState]:
     """Train the autoencoder on fresh degradations of library waveforms.
 
@@ -214,6 +224,8 @@ def train_autoencoder(
         the same configuration, training resumes after its last epoch
     device : ``auto``, ``cpu`` or ``cuda``
     progress : show a progress bar per epoch
+    stop_after_epochs : train at most this many epochs in this call, then return
+        (a wall-time-limited job; the next call resumes from the checkpoint)
 
     Returns
     -------
@@ -246,8 +258,12 @@ def train_autoencoder(
     val_x, val_y = torch.from_numpy(val_x).to(dev), torch.from_numpy(val_y).to(dev)
     loss_fn = nn.MSELoss()
 
-    for epoch in range(state.epoch + 1, config.epochs + 1):
+    last = config.epochs if stop_after_epochs is None else min(
+        config.epochs, state.epoch + stop_after_epochs)
+    for epoch in range(state.epoch + 1, last + 1):
         started = time.perf_counter()
+        for group in optimiser.param_groups:
+            group["lr"] = cosine_learning_rate(config.learning_rate, epoch, config.epochs)
         model.train()
         total = 0.0
         for _ in tqdm(range(config.batches_per_epoch), desc=f"epoch {epoch}/{config.epochs}",

@@ -454,14 +454,27 @@ def write_shot_truth(shots: CampaignShots, truth_store: str | Path) -> None:
                       "note": "library frame: highest surface point at lead_ns"})[:] = shots.clean
 
 
-def lasers_from_config(values: dict) -> dict[str, Laser]:
-    """Lasers keyed ``L1``, ``L2``, ``L3`` from the ``synth.glas.lasers`` mapping."""
-    return {name: Laser(**spec) for name, spec in values.items()}
+#: Illustrative laser parameters in the range of the GLAS laser history
+#: (Abshire et al. 2005): narrower pulses and lower energies for later lasers,
+#: energy falling with age.
+DEFAULT_LASERS = {
+    "L1": {"pulse_fwhm_ns": 6.0, "energy_mj": 70.0, "first_year": 2003.1,
+           "energy_decline_per_year": 1.0},
+    "L2": {"pulse_fwhm_ns": 5.4, "energy_mj": 65.0, "first_year": 2003.7,
+           "energy_decline_per_year": 0.3},
+    "L3": {"pulse_fwhm_ns": 4.6, "energy_mj": 50.0, "first_year": 2004.75,
+           "energy_decline_per_year": 0.2},
+}
+
+
+def lasers_from_config(values: dict | None) -> dict[str, Laser]:
+    """Lasers keyed ``L1``, ``L2``, ``L3`` from ``synth.glas.lasers`` (defaults when absent)."""
+    return {name: Laser(**spec) for name, spec in (values or DEFAULT_LASERS).items()}
 
 
 def campaigns_from_config(glas_config: dict) -> list[Campaign]:
     """The campaigns of ``synth.glas``: name, start date and the laser that flew each."""
-    lasers = lasers_from_config(glas_config["lasers"])
+    lasers = lasers_from_config(glas_config.get("lasers"))
     return [Campaign(c["name"], date.fromisoformat(c["date"]), laser_for(c["name"], lasers))
             for c in glas_config["campaigns"]]
 

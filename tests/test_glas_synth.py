@@ -1,0 +1,105 @@
+"""Synthetic GLAS campaigns: geometry, instrument calibration, files, truth, determinism."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+import zarr
+
+from cryolearn.constants import SHOT_SPACING_M, VOLTS_PER_COUNT
+from cryolearn.crevasse.forward import forward_model
+from cryolearn.io.glas import read_glas_pair
+from cryolearn.synth.glas import (
+    Campaign,
+    GroundTrack,
+    Instrument,
+    Laser,
+    campaign_seed,
+    simulate_campaign,
+    write_campaign,
+)
+from cryolearn.synth.world import SyntheticWorld, WorldParams
+
+LASER = Laser(pulse_fwhm_ns=4.6, energy_mj=50.0, first_year=2004.75, energy_decline_per_year=0.2)
+TRACK = GroundTrack("0412", -194000.0, -2283000.0, 170.0, 3000.0)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return SyntheticWorld(WorldParams(seed=7, zone_size_m=150.0))
+
+
+@pytest.fixture(scope="module")
+def shots(world):
+    return simulate_campaign(world, Campaign("L3A", date(2004, 10, 3), LASER), [TRACK],
+                             forward_model(), seed=5,
+                             instrument=Instrument(short_share=0.1, unmatched_share=0.1))
+
+
+def test_shots_run_along_the_track_170_m_apart(shots):
+    steps = np.hypot(np.diff(shots.x), np.diff(shots.y))
+    np.testing.assert_allclose(steps, SHOT_SPACING_M, rtol=1e-9)
+    assert len(shots) == pytest.approx(TRACK.length_m / SHOT_SPACING_M, abs=1)
+    # 40 shots a second, in records of 40 numbered 1..40
+    np.testing.assert_allclose(np.diff(shots.time), 1 / 40, rtol=1e-5)
+    assert shots.shot_count.min() == 1 and shots.shot_count.max() <= 40
+
+
+def test_digitizer_counts_match_the_real_instrument(shots):
+    counts = shots.counts
+    assert np.all(counts == np.round(counts)) and counts.min() >= 0 and counts.max() <= 255
+    base = np.median(counts[:, :30], axis=1)  # the surface is never that early in the gate
+    assert 27 < np.median(base) < 33
+    noise = counts[:, :30].std(axis=1)
+    assert 1.0 < np.median(noise) < 4.0
+    edges = np.argmax(counts - base[:, None] > 21, axis=1)
+    assert 40 <= edges.min() and edges.max() <= 350
+
+
+def test_truth_shares_sum_to_one_and_clean_waveforms_conserve_energy(shots):
+    np.testing.assert_allclose(shots.class_fraction.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(shots.clean.sum(axis=1), 1.0, atol=1e-3)
+
+
+def test_same_seed_same_campaign(world, shots):
+    again = simulate_campaign(world, Campaign("L3A", date(2004, 10, 3), LASER), [TRACK],
+                              forward_model(), seed=5,
+                              instrument=Instrument(short_share=0.1, unmatched_share=0.1))
+    np.testing.assert_array_equal(shots.counts, again.counts)
+    assert campaign_seed(5, "L3A") != campaign_seed(5, "L3B")
+
+
+def test_laser_energy_falls_with_age():
+    assert LASER.energy_in(2004.75) == 50.0
+    assert LASER.energy_in(2008.75) == pytest.approx(50.0 * np.exp(-0.8))
+
+
+def test_written_pair_reads_back_with_known_values(shots, tmp_path):
+    l1, l6 = write_campaign(shots, tmp_path / "L3A", tmp_path / "truth.zarr", seed=5)
+    read = read_glas_pair(l1, l6)
+    rep = read.report
+    assert rep["n_glah01"] == len(shots)
+    assert rep["n_short"] == int((shots.waveform_type == 2).sum())
+    assert rep["n_unmatched"] > 0
+    assert len(read) == rep["n_kept"] < len(shots)
+    key = shots.rec_ndx * 64 + shots.shot_count
+    idx = np.searchsorted(key, read.rec_ndx * 64 + read.shot_count)
+    np.testing.assert_allclose(read.x, shots.x[idx], atol=1e-3)
+    np.testing.assert_allclose(read.y, shots.y[idx], atol=1e-3)
+    np.testing.assert_allclose(read.waveform, shots.counts[idx] * VOLTS_PER_COUNT, rtol=1e-6)
+    np.testing.assert_allclose(read.time, shots.time[idx])
+    # 2004-10-03 is 1737 days after the J2000 epoch (2000-01-01 12:00 UTC)
+    assert read.time.min() == pytest.approx(1737 * 86400 - 43200 + 3600)
+    truth = zarr.open_group(str(tmp_path / "truth.zarr"), mode="r")
+    assert truth["class_fraction"].shape == (len(shots), 8)
+    assert truth.attrs["campaign"] == "L3A"
+
+
+def test_crevasse_fields_migrate_upglacier():
+    moving = SyntheticWorld(WorldParams(crevasse_migration_m_per_year=50.0,
+                                        crevasse_envelope_drift_per_year=0.0))
+    x = np.linspace(-199000, -181000, 400)
+    y = np.full_like(x, -2282000.0)
+    env_2005 = moving._crevasse_envelope(x, y, 2005.0)
+    env_2009 = moving._crevasse_envelope(x - 200.0, y, 2009.0)
+    np.testing.assert_array_equal(env_2005, env_2009)  # 4 years x 50 m/yr towards -x
