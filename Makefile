@@ -43,6 +43,7 @@ lint: install-test
 
 bench: install
 	$(BIN)/python bench/forward_model.py
+	$(BIN)/python bench/autoencoder.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake resources/demo

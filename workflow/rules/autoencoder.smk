@@ -53,6 +53,8 @@ rule evaluate_autoencoder:
         model="results/models/autoencoder.pt",
         library="results/library.zarr",
         distributions="results/augment/distributions.zarr",
+        shots=synthetic_shot_evaluation_inputs()["shots"],
+        truth=synthetic_shot_evaluation_inputs()["truth"],
     output:
         report(
             "results/eval/autoencoder.json",

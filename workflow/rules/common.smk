@@ -104,6 +104,16 @@ def campaign_inputs(wildcards):
     return [str(folder)]
 
 
+def synthetic_shot_evaluation_inputs():
+    """Shots and their truth, to score the cleaners on (synthetic campaigns only)."""
+    if not SYNTHETIC_GLAS:
+        return {"shots": [], "truth": []}
+    return {
+        "shots": expand("results/shots/{campaign}.zarr", campaign=CAMPAIGNS),
+        "truth": expand(f"{TRUTH_DIR}/glas/{{campaign}}.zarr", campaign=CAMPAIGNS),
+    }
+
+
 def forward_params():
     """Keyword arguments of cryolearn.crevasse.forward.simulate_waveforms."""
     return dict(config["waveform"])

@@ -9,5 +9,6 @@ with logged(snakemake.log[0]) as log:
         xcorr_sigma_bins=e["xcorr_sigma_bins"],
         target_sigma_bins=snakemake.params.target_sigma_bins,
         pulse_fwhm_ns=snakemake.params.pulse_fwhm_ns, lead_ns=snakemake.params.lead_ns,
+        shot_stores=list(snakemake.input.shots), truth_stores=list(snakemake.input.truth),
     )
     log.info("evaluation: %s", result)

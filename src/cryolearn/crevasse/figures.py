@@ -140,18 +140,23 @@ def plot_cleaned_shots(
     *,
     labels: Sequence[str],
     per_campaign: int = 3,
+    max_campaigns: int = 3,
     time_window_ns: float = 200.0,
 ) -> None:
     """Raw shots (red, where the gate put them) beside their cleaned versions (black).
 
     The raw shot is background-subtracted and scaled to unit peak; the cleaned
     one is in the library frame, so the two panels of a row have their own time
-    axes.
+    axes. At most ``max_campaigns`` campaigns are shown: the first, the last and
+    those evenly between.
     """
     from cryolearn.crevasse.augment import background_subtracted, network_input
 
+    shown = np.unique(np.linspace(0, len(labels) - 1, min(len(labels), max_campaigns))
+                      .round().astype(int))
     rows = []
-    for label, shots_path, clean_path in zip(labels, shot_stores, denoised_stores, strict=True):
+    for k in shown:
+        label, shots_path, clean_path = labels[k], shot_stores[k], denoised_stores[k]
         shots, cleaned = open_group(shots_path), open_group(clean_path)
         if shots["waveform"].shape[0] == 0:
             continue
