@@ -1,5 +1,7 @@
 """The waveform autoencoder: learning, checkpoints and resumption, determinism, real shots."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -137,3 +139,18 @@ def test_real_jakobshavn_shots_pass_through_ingestion_and_cleaning(library, dist
     assert len(real["amplitude_v"]) == 106
     assert 60 <= np.median(real["leading_edge_ns"]) <= 140
     assert len(real["noise"]) > 106
+
+
+def test_a_checkpoint_made_with_other_distributions_is_not_resumed(library, dist, tmp_path):
+    ckpt = tmp_path / "ae.ckpt"
+    _, old = train_autoencoder(*library, dist, config(epochs=1), checkpoint=ckpt, device="cpu",
+                               progress=False)
+    louder = dataclasses.replace(dist, noise=dist.noise * 5.0)
+    _, state = train_autoencoder(*library, louder, config(epochs=2), checkpoint=ckpt,
+                                 device="cpu", progress=False)
+    _, fresh = train_autoencoder(*library, louder, config(epochs=2), device="cpu",
+                                 progress=False)
+    # epoch 1 was trained again on the new distributions, not taken from the checkpoint
+    assert state.history[0]["val_loss"] == pytest.approx(fresh.history[0]["val_loss"], rel=1e-6)
+    # and the two runs differ by more than the tolerance, so the check above can fail
+    assert fresh.history[0]["val_loss"] != pytest.approx(old.history[0]["val_loss"], rel=1e-4)

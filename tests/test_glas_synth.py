@@ -8,7 +8,7 @@ import zarr
 
 from cryolearn.constants import SHOT_SPACING_M, VOLTS_PER_COUNT
 from cryolearn.crevasse.forward import forward_model
-from cryolearn.io.glas import read_glas_pair
+from cryolearn.io.glas import read_glas_pair, shot_key
 from cryolearn.synth.glas import (
     Campaign,
     GroundTrack,
@@ -82,8 +82,8 @@ def test_written_pair_reads_back_with_known_values(shots, tmp_path):
     assert rep["n_short"] == int((shots.waveform_type == 2).sum())
     assert rep["n_unmatched"] > 0
     assert len(read) == rep["n_kept"] < len(shots)
-    key = shots.rec_ndx * 64 + shots.shot_count
-    idx = np.searchsorted(key, read.rec_ndx * 64 + read.shot_count)
+    idx = np.searchsorted(shot_key(shots.rec_ndx, shots.shot_count),
+                          shot_key(read.rec_ndx, read.shot_count))
     np.testing.assert_allclose(read.x, shots.x[idx], atol=1e-3)
     np.testing.assert_allclose(read.y, shots.y[idx], atol=1e-3)
     np.testing.assert_allclose(read.waveform, shots.counts[idx] * VOLTS_PER_COUNT, rtol=1e-6)

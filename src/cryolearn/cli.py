@@ -18,19 +18,27 @@ def _load_config(path: str) -> dict:
         return yaml.safe_load(fh) or {}
 
 
+class _UnknownNames(ValueError):
+    """Names asked for on the command line that the config does not define."""
+
+
+def _chosen(available: list[str], requested: list[str] | None, what: str, config: str
+            ) -> list[str]:
+    """The requested names (all when none), refusing any the config lacks."""
+    missing = sorted(set(requested or []) - set(available))
+    if missing:
+        raise _UnknownNames(f"{what} not in {config}: {missing}")
+    return [name for name in available if not requested or name in requested]
+
+
 def _synth_flights(args: argparse.Namespace) -> int:
     from cryolearn.synth.flights import flight_configs, write_flight
 
     config = _load_config(args.config)
     synth = config.get("synth", {})
     specs = flight_configs(synth)
-    if args.flight:
-        specs = [s for s in specs if s["name"] in args.flight]
-        missing = set(args.flight) - {s["name"] for s in specs}
-        if missing:
-            print(f"error: flights not in {args.config}: {sorted(missing)}", file=sys.stderr)
-            return 2
-    for spec in specs:
+    names = _chosen([s["name"] for s in specs], args.flight, "flights", args.config)
+    for spec in (s for s in specs if s["name"] in names):
         paths = write_flight(synth.get("world", {}), spec, args.out, args.truth)
         print(f"{spec['name']}: {len(paths)} frames in {Path(args.out) / spec['name']}")
     return 0
@@ -43,12 +51,8 @@ def _synth_glas(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     synth = config.get("synth", {})
     glas = synth.get("glas", {})
-    names = [c["name"] for c in glas.get("campaigns", [])]
-    chosen = args.campaign or names
-    missing = set(chosen) - set(names)
-    if missing:
-        print(f"error: campaigns not in {args.config}: {sorted(missing)}", file=sys.stderr)
-        return 2
+    chosen = _chosen([c["name"] for c in glas.get("campaigns", [])], args.campaign,
+                     "campaigns", args.config)
     forward = forward_model(**config.get("waveform", {}))
     for name in chosen:
         l1, l6 = fly_and_write(synth.get("world", {}), glas, name, forward,
@@ -100,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     try:
         return args.func(args)
+    except _UnknownNames as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (DemError, GlasError, FileNotFoundError, KeyError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -47,3 +47,4 @@ DIGITIZER_COUNTS = 255  #: 8-bit digitizer; 255 is saturation
 #: thresholds (noise within 0.06 V, leading edge above 0.1 V) sit at 5 and 10
 #: noise standard deviations of the real Jakobshavn shots (sd about 2 counts).
 VOLTS_PER_COUNT = 1.2 / DIGITIZER_COUNTS
+SATURATION_V = DIGITIZER_COUNTS * VOLTS_PER_COUNT  #: a saturated sample, volts

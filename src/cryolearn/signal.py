@@ -7,6 +7,7 @@ at 1 ns, and shifts, positions and widths are in ns (samples).
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 
 def fractional_shift(waveforms: np.ndarray, shifts_ns: np.ndarray) -> np.ndarray:
@@ -65,6 +66,12 @@ def leading_edge_ns(waveforms: np.ndarray, threshold: float | np.ndarray) -> np.
     return np.where(found, position, np.nan)
 
 
+def relative_leading_edge_ns(waveforms: np.ndarray, fraction: float = 0.1) -> np.ndarray:
+    """Leading edge at a fraction of each waveform's own peak (scale-free), ns."""
+    w = np.asarray(waveforms)
+    return leading_edge_ns(w, fraction * w.max(axis=1, initial=0.0))
+
+
 def rms_width_ns(waveforms: np.ndarray) -> np.ndarray:
     """Root-mean-square width of each waveform's energy about its centroid, ns.
 
@@ -113,8 +120,6 @@ def exponential_tail(waveforms: np.ndarray, tau_ns: np.ndarray, share: np.ndarra
 
 def gaussian_smooth(waveforms: np.ndarray, sigma_bins: float) -> np.ndarray:
     """Gaussian smoothing along the sample axis (zero beyond the record)."""
-    from scipy.ndimage import gaussian_filter1d
-
     if sigma_bins <= 0:
         return np.asarray(waveforms, dtype=np.float32)
     return gaussian_filter1d(np.asarray(waveforms, dtype=np.float32), sigma_bins, axis=-1,

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cryolearn.constants import DIGITIZER_COUNTS, VOLTS_PER_COUNT
-from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group
+from cryolearn.constants import SATURATION_V
+from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
 from cryolearn.signal import fractional_shift, gaussian_smooth, leading_edge_ns, rms_width_ns
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 NOISE_ACCEPT_V = 0.06
 NOISE_MAX_STEP_V = 0.045
 LEADING_EDGE_V = 0.1
-SATURATION_V = DIGITIZER_COUNTS * VOLTS_PER_COUNT
 DEFAULT_WIDTH_EDGES_NS = (0.0, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0, 13.0, 17.0, 25.0, 1000.0)
 
 
@@ -226,19 +225,14 @@ def write_distributions(dist: EmpiricalDistributions, out_store: str | Path, att
     """Write the distributions as ``results/augment/distributions.zarr``."""
     with atomic_store(out_store) as tmp:
         g = create_group(tmp, attrs)
-        k, window = dist.noise.shape
-        create_array(g, "noise", (k, window), np.float32, ("window", "sample"),
-                     (min(k, 8192), window), {"units": "V"})[:] = dist.noise
-        s = len(dist.amplitude_v)
-        for name, values, units in [("amplitude_v", dist.amplitude_v, "V"),
-                                    ("width_ns", dist.width_ns, "ns"),
-                                    ("leading_edge_ns", dist.leading_edge_ns, "ns"),
-                                    ("background_v", dist.background_v, "V")]:
-            create_array(g, name, (s,), np.float32, ("shot",), (min(s, 65536),),
-                         {"units": units})[:] = values
-        edges = np.asarray(dist.width_edges_ns)
-        create_array(g, "width_edges_ns", edges.shape, np.float64, ("edge",),
-                     edges.shape, {"units": "ns"})[:] = edges
+        write_array(g, "noise", dist.noise, ("window", "sample"), {"units": "V"},
+                    chunk_rows=8192, dtype=np.float32)
+        for name, units in [("amplitude_v", "V"), ("width_ns", "ns"),
+                            ("leading_edge_ns", "ns"), ("background_v", "V")]:
+            write_array(g, name, getattr(dist, name), ("shot",), {"units": units},
+                        chunk_rows=65536, dtype=np.float32)
+        write_array(g, "width_edges_ns", dist.width_edges_ns, ("edge",), {"units": "ns"},
+                    dtype=np.float64)
 
 
 def read_distributions(store: str | Path) -> EmpiricalDistributions:

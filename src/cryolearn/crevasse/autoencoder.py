@@ -35,10 +35,14 @@ from tqdm import tqdm
 from cryolearn.constants import N_SAMPLES
 from cryolearn.crevasse.augment import (
     EmpiricalDistributions,
+    background_subtracted,
     clean_targets,
     degrade,
     network_input,
+    read_distributions,
 )
+from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
+from cryolearn.signal import relative_leading_edge_ns
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +131,14 @@ class TrainingConfig:
     seed: int = 0
     shape: dict = field(default_factory=dict)
 
-    def fingerprint(self, library_hash: str) -> str:
-        """Identifies a training run: a checkpoint resumes only the same run."""
-        text = json.dumps({**asdict(self), "epochs": None, "library": library_hash},
+    def fingerprint(self, data_digest: str) -> str:
+        """Identifies a training run: a checkpoint resumes only the same run.
+
+        ``data_digest`` identifies the training data (library waveforms and the
+        empirical distributions); the epoch count is left out so that raising it
+        continues a finished run.
+        """
+        text = json.dumps({**asdict(self), "epochs": None, "data": data_digest},
                           sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -157,8 +166,11 @@ def seed_everything(seed: int) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
-def _array_digest(values: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()[:16]
+def _data_digest(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for values in arrays:
+        digest.update(np.ascontiguousarray(values).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def training_pair(clean: np.ndarray, dist: EmpiricalDistributions, rng: np.random.Generator,
@@ -177,14 +189,21 @@ class TrainingState:
     rng_state: dict | None = None
 
 
+def _atomic_torch_save(contents: dict, path: str | Path) -> None:
+    """``torch.save`` to a temporary name, then rename: a kill never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(contents, tmp)
+    os.replace(tmp, path)
+
+
 def _save_checkpoint(path: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
                      state: TrainingState, fingerprint: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                "epoch": state.epoch, "history": state.history, "rng_state": state.rng_state,
-                "torch_rng": torch.get_rng_state(), "fingerprint": fingerprint}, tmp)
-    os.replace(tmp, path)
+    _atomic_torch_save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                        "epoch": state.epoch, "history": state.history,
+                        "rng_state": state.rng_state, "torch_rng": torch.get_rng_state(),
+                        "fingerprint": fingerprint}, path)
 
 
 def _load_checkpoint(path: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
@@ -240,7 +259,9 @@ def train_autoencoder(
                                                  **config.shape)).to(dev)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate,
                                   weight_decay=config.weight_decay)
-    fingerprint = config.fingerprint(_array_digest(train_clean))
+    fingerprint = config.fingerprint(_data_digest(
+        train_clean, dist.noise, dist.amplitude_v, dist.width_ns, dist.leading_edge_ns,
+        dist.background_v))
     ckpt = Path(checkpoint) if checkpoint else None
     state = (_load_checkpoint(ckpt, model, optimiser, fingerprint) if ckpt else None)
     if state is None:
@@ -291,22 +312,22 @@ def train_autoencoder(
 
 
 @torch.no_grad()
-def _validation_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn) -> float:
+def _validation_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn,
+                     batch_size: int = 256) -> float:
+    """Mean loss over the validation set, in batches (the mean of equal-weight samples)."""
     model.eval()
-    return float(sum(loss_fn(model(x[i:i + 256]), y[i:i + 256]) * len(x[i:i + 256])
-                     for i in range(0, len(x), 256)) / len(x))
+    total = 0.0
+    for xb, yb in zip(x.split(batch_size), y.split(batch_size), strict=True):
+        total += float(loss_fn(model(xb), yb)) * len(xb)
+    return total / len(x)
 
 
 def save_model(path: str | Path, model: WaveformAutoencoder, state: TrainingState,
                metadata: dict) -> None:
     """Write weights, architecture, loss history and metadata; atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"model": model.state_dict(), "shape": asdict(model.shape),
-                "history": state.history, "epochs": state.epoch, "metadata": metadata,
-                "torch_version": torch.__version__}, tmp)
-    os.replace(tmp, path)
+    _atomic_torch_save({"model": model.state_dict(), "shape": asdict(model.shape),
+                        "history": state.history, "epochs": state.epoch, "metadata": metadata,
+                        "torch_version": torch.__version__}, path)
 
 
 def load_model(path: str | Path) -> tuple[WaveformAutoencoder, dict]:
@@ -343,8 +364,6 @@ def denoise(model: WaveformAutoencoder, signal_v: np.ndarray, batch_size: int = 
 
 def library_split(library_store: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Waveforms of the library's train and holdout splits."""
-    from cryolearn.io.zarrstore import open_group
-
     group = open_group(library_store)
     split = np.asarray(group["split"][:], dtype=object)
     waveforms = group["waveform"][:]
@@ -378,8 +397,6 @@ def train_from_stores(
     checkpoint : per-epoch checkpoint (resumed when it matches this run)
     threads : CPU threads for torch
     """
-    from cryolearn.crevasse.augment import read_distributions
-
     torch.set_num_threads(max(1, threads))
     train, holdout = library_split(library_store)
     dist = read_distributions(distributions_store)
@@ -405,34 +422,22 @@ def denoise_store(model_path: str | Path, shots_store: str | Path, out_store: st
     over background noise) and the shots' ``x``, ``y``, ``lat``, ``lon``, ``time``,
     ``rec_ndx`` and ``shot_count``.
     """
-    from cryolearn.crevasse.augment import background_subtracted
-    from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group
-    from cryolearn.signal import leading_edge_ns
-
     model, saved = load_model(model_path)
     shots = open_group(shots_store)
     signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
-    cleaned = denoise(model, signal, device=device) if len(signal) else signal
-    raw = network_input(signal)
-    shift = (leading_edge_ns(cleaned, 0.1 * cleaned.max(axis=1, initial=0.0))
-             - leading_edge_ns(raw, 0.1)) if len(signal) else np.zeros(0)
-    noise = np.maximum(shots["background_sd"][:], 1e-6)
-    snr = signal.max(axis=1, initial=0.0) / noise if len(signal) else np.zeros(0)
-    n = len(signal)
+    cleaned = denoise(model, signal, device=device)
+    # both edges at 10 % of each waveform's own peak, so gain does not matter
+    shift = relative_leading_edge_ns(cleaned) - relative_leading_edge_ns(signal)
+    snr = signal.max(axis=1, initial=0.0) / np.maximum(shots["background_sd"][:], 1e-6)
     with atomic_store(out_store) as tmp:
         group = create_group(tmp, {"campaign": shots.attrs.get("campaign", ""),
                                    "model": str(model_path), "epochs": saved["epochs"]})
-        create_array(group, "waveform", (n, signal.shape[1]), np.float32, ("shot", "sample"),
-                     (max(1, min(n, 1024)), signal.shape[1]),
-                     {"units": "unit peak", "frame": "library: highest point at lead_ns"}
-                     )[:] = cleaned
-        chunk = (max(1, min(n, 4096)),)
-        create_array(group, "shift_ns", (n,), np.float32, ("shot",), chunk,
-                     {"units": "ns"})[:] = shift
-        create_array(group, "snr", (n,), np.float32, ("shot",), chunk)[:] = snr
+        write_array(group, "waveform", cleaned, ("shot", "sample"),
+                    {"units": "unit peak", "frame": "library: highest point at lead_ns"},
+                    chunk_rows=1024)
+        write_array(group, "shift_ns", shift, ("shot",), {"units": "ns"}, dtype=np.float32)
+        write_array(group, "snr", snr, ("shot",), dtype=np.float32)
         for name in ("x", "y", "lat", "lon", "time", "rec_ndx", "shot_count"):
-            values = shots[name][:]
-            create_array(group, name, (n,), values.dtype, ("shot",), chunk,
-                         dict(shots[name].attrs))[:] = values
-    log.info("%s: %d shots cleaned", out_store, n)
-    return n
+            write_array(group, name, shots[name][:], ("shot",), dict(shots[name].attrs))
+    log.info("%s: %d shots cleaned", out_store, len(signal))
+    return len(signal)

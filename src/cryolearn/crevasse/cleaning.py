@@ -16,14 +16,26 @@ edge (first crossing of 10 % of the peak) in ns.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 from scipy.signal import fftconvolve
 
 from cryolearn.constants import LEAD_NS, PULSE_FWHM_NS
-from cryolearn.crevasse.augment import EmpiricalDistributions, clean_targets, degrade, network_input
-from cryolearn.signal import fractional_shift, gaussian_smooth, leading_edge_ns
+from cryolearn.crevasse.augment import (
+    EmpiricalDistributions,
+    background_subtracted,
+    clean_targets,
+    degrade,
+    network_input,
+    read_distributions,
+)
+from cryolearn.crevasse.autoencoder import denoise, library_split, load_model
+from cryolearn.io.glas import shot_key
+from cryolearn.io.zarrstore import open_group
+from cryolearn.signal import fractional_shift, gaussian_smooth, relative_leading_edge_ns
 
 Cleaner = Callable[[np.ndarray], np.ndarray]
 
@@ -77,18 +89,13 @@ def gaussian_xcorr_cleaner(sigma_bins: float = 2.0, pulse_fwhm_ns: float = PULSE
     return clean
 
 
-def edge_ns(unit_peak: np.ndarray) -> np.ndarray:
-    """Leading edge of unit-peak waveforms: first crossing of 10 % of each one's peak."""
-    peak = np.asarray(unit_peak).max(axis=1)
-    return leading_edge_ns(unit_peak, EDGE_FRACTION * peak)
-
-
 def score(cleaned: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     """RMSE against the targets and leading-edge error (ns) of cleaned waveforms."""
     cleaned = np.asarray(cleaned, np.float64)
     targets = np.asarray(targets, np.float64)
     rmse = np.sqrt(np.mean((cleaned - targets) ** 2, axis=1))
-    edge_error = np.abs(edge_ns(cleaned) - edge_ns(targets))
+    edge_error = np.abs(relative_leading_edge_ns(cleaned, EDGE_FRACTION)
+                        - relative_leading_edge_ns(targets, EDGE_FRACTION))
     edge_error = np.where(np.isfinite(edge_error), edge_error, targets.shape[1])
     return {"rmse": float(rmse.mean()), "shift_error_ns": float(edge_error.mean()),
             "shift_error_ns_median": float(np.median(edge_error)),
@@ -152,12 +159,6 @@ def evaluate_autoencoder(
     campaign's own laser pulse, so every cleaner starts from the same small
     mismatch of pulse width.
     """
-    import json
-    from pathlib import Path
-
-    from cryolearn.crevasse.augment import read_distributions
-    from cryolearn.crevasse.autoencoder import denoise, library_split, load_model
-
     model, saved = load_model(model_path)
     _, holdout = library_split(library_store)
     cleaners = {"autoencoder": lambda x: denoise(model, x, device="cpu"),
@@ -198,15 +199,12 @@ def score_on_synthetic_shots(
     return never rises above the background noise (signal-to-noise below 5)
     are left out, as no cleaner can recover them.
     """
-    from cryolearn.crevasse.augment import background_subtracted
-    from cryolearn.io.zarrstore import open_group
-
     inputs, targets = [], []
     for shots_path, truth_path in zip(shot_stores, truth_stores, strict=True):
         shots, truth = open_group(shots_path), open_group(truth_path)
-        key = truth["rec_ndx"][:] * 64 + truth["shot_count"][:]
+        key = shot_key(truth["rec_ndx"][:], truth["shot_count"][:])
         order = np.argsort(key)
-        wanted = shots["rec_ndx"][:] * 64 + shots["shot_count"][:]
+        wanted = shot_key(shots["rec_ndx"][:], shots["shot_count"][:])
         at = order[np.searchsorted(key, wanted, sorter=order)]
         signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
         usable = signal.max(axis=1) > 5 * shots["background_sd"][:]

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LightSource
 
+from cryolearn.crevasse.augment import background_subtracted, network_input
 from cryolearn.io.zarrstore import open_group
 from cryolearn.signal import rms_width_ns
 
@@ -150,8 +151,6 @@ def plot_cleaned_shots(
     axes. At most ``max_campaigns`` campaigns are shown: the first, the last and
     those evenly between.
     """
-    from cryolearn.crevasse.augment import background_subtracted, network_input
-
     shown = np.unique(np.linspace(0, len(labels) - 1, min(len(labels), max_campaigns))
                       .round().astype(int))
     rows = []

@@ -16,14 +16,25 @@ from pathlib import Path
 
 import numpy as np
 
-from cryolearn.constants import GLAS_EPOCH, N_LONG_SAMPLES, N_TRANSMIT_SAMPLES, VOLTS_PER_COUNT
-from cryolearn.io.glas import GlasError, ShotSet, read_glas_pair, read_glas_text
-from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group
+from cryolearn.constants import (
+    GLAS_EPOCH,
+    N_LONG_SAMPLES,
+    N_TRANSMIT_SAMPLES,
+    SATURATION_V,
+    VOLTS_PER_COUNT,
+)
+from cryolearn.io.glas import (
+    GlasError,
+    ShotSet,
+    read_glas_pair,
+    read_glas_text,
+    shot_array_fields,
+)
+from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
 
 log = logging.getLogger(__name__)
 
 _GRANULE = re.compile(r"^(GLAH0[1-9]|GLAH1[0-5])_(\d+)_(.+)\.(h5|H5|hdf5)$")
-SATURATION_V = 255 * VOLTS_PER_COUNT
 
 
 def pair_granules(paths: Sequence[str | Path], where: str) -> list[tuple[Path, Path]]:
@@ -74,10 +85,7 @@ def campaign_files(inputs: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]
 
 def concatenate_shots(parts: Sequence[ShotSet]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     """Per-shot arrays of several granules laid end to end, and the summed drop report."""
-    names = ["rec_ndx", "shot_count", "time", "waveform", "transmit", "background_mean",
-             "background_sd", "gain", "lat", "lon", "elevation", "x", "y", "sat_corr_flg",
-             "elev_use_flg"]
-    arrays = {n: np.concatenate([getattr(p, n) for p in parts]) for n in names}
+    arrays = {n: np.concatenate([getattr(p, n) for p in parts]) for n in shot_array_fields()}
     arrays["granule"] = np.concatenate([np.full(len(p), i, np.int16) for i, p in enumerate(parts)])
     report: dict[str, int] = {}
     for p in parts:
@@ -88,25 +96,17 @@ def concatenate_shots(parts: Sequence[ShotSet]) -> tuple[dict[str, np.ndarray], 
 
 def write_shots(arrays: dict[str, np.ndarray], out_store: str | Path, attrs: dict) -> int:
     """Write ``results/shots/{campaign}.zarr`` (see DESIGN.md) atomically."""
-    n = len(arrays["x"])
     units = {"waveform": "V", "transmit": "V", "background_mean": "V", "background_sd": "V",
              "lat": "degrees_north", "lon": "degrees_east", "x": "m", "y": "m",
              "elevation": "m", "time": f"seconds since {GLAS_EPOCH.replace('T', ' ')}"}
     with atomic_store(out_store) as tmp:
         group = create_group(tmp, attrs)
-        chunk = max(1, min(n, 4096))
         for name, values in arrays.items():
-            values = np.asarray(values)
-            if values.ndim == 2:
-                arr = create_array(group, name, values.shape, values.dtype, ("shot", "sample"),
-                                   (min(chunk, 1024), values.shape[1]))
-            else:
-                arr = create_array(group, name, values.shape, values.dtype, ("shot",), (chunk,))
-            if name in units:
-                arr.attrs["units"] = units[name]
-            if n:
-                arr[:] = values
-    return n
+            two_d = np.ndim(values) == 2
+            write_array(group, name, values, ("shot", "sample") if two_d else ("shot",),
+                        {"units": units[name]} if name in units else None,
+                        chunk_rows=1024 if two_d else 4096)
+    return len(arrays["x"])
 
 
 def ingest_campaign(

@@ -171,7 +171,7 @@ class ShotSet:
 
     def __post_init__(self) -> None:
         n = len(self.rec_ndx)
-        for name in _array_fields():
+        for name in shot_array_fields():
             value = getattr(self, name)
             if value.shape[:1] != (n,):
                 raise ValueError(f"ShotSet.{name} has {value.shape[0]} rows, rec_ndx has {n}")
@@ -187,11 +187,12 @@ class ShotSet:
         index = np.atleast_1d(np.asarray(mask_or_index))
         if index.dtype == bool and index.shape != (len(self),):
             raise IndexError(f"mask of length {index.shape[0]} for {len(self)} shots")
-        arrays = {name: getattr(self, name)[index] for name in _array_fields()}
+        arrays = {name: getattr(self, name)[index] for name in shot_array_fields()}
         return ShotSet(**arrays, report=dict(self.report), source=self.source)
 
 
-def _array_fields() -> tuple[str, ...]:
+def shot_array_fields() -> tuple[str, ...]:
+    """Names of the per-shot arrays of a :class:`ShotSet`."""
     return tuple(f.name for f in dataclasses.fields(ShotSet) if f.name not in ("report",
                                                                                  "source"))
 
@@ -342,7 +343,7 @@ def read_glah14(path: str | Path) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- joining
 
 
-def _shot_key(rec_ndx: np.ndarray, shot_count: np.ndarray) -> np.ndarray:
+def shot_key(rec_ndx: np.ndarray, shot_count: np.ndarray) -> np.ndarray:
     """One int64 per (rec_ndx, shot_count), ordered as the pairs are (both int32-ranged)."""
     return rec_ndx.astype(np.int64) * (1 << 32) + shot_count.astype(np.int64)
 
@@ -483,8 +484,8 @@ def join_shots(glah01: Mapping[str, np.ndarray], glah06: Mapping[str, np.ndarray
     _check_same_length(path01, glah01, GLAH01_DATASETS)
     _check_same_length(path06, glah06, GLAH06_DATASETS)
 
-    key01 = _shot_key(np.asarray(glah01["rec_ndx"]), np.asarray(glah01["shot_count"]))
-    key06 = _shot_key(np.asarray(glah06["rec_ndx"]), np.asarray(glah06["shot_count"]))
+    key01 = shot_key(np.asarray(glah01["rec_ndx"]), np.asarray(glah01["shot_count"]))
+    key06 = shot_key(np.asarray(glah06["rec_ndx"]), np.asarray(glah06["shot_count"]))
     _duplicate_check(path01, key01, GLAH01_DATASETS)
     _duplicate_check(path06, key06, GLAH06_DATASETS)
     order06 = np.argsort(key06, kind="stable")

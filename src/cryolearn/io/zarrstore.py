@@ -80,6 +80,31 @@ def create_array(
     return array
 
 
+def write_array(
+    group: zarr.Group,
+    name: str,
+    values: np.ndarray,
+    dims: tuple[str, ...],
+    attrs: dict[str, Any] | None = None,
+    chunk_rows: int = 4096,
+    dtype: Any = None,
+) -> zarr.Array:
+    """Create an array holding ``values``, chunked by rows (whole rows per chunk).
+
+    Parameters
+    ----------
+    values : the data; its first axis is chunked by ``chunk_rows``
+    dims : dimension names, one per axis
+    dtype : stored type (default: that of ``values``)
+    """
+    values = np.asarray(values)
+    chunks = (min(len(values), chunk_rows), *values.shape[1:])
+    array = create_array(group, name, values.shape, dtype or values.dtype, dims, chunks, attrs)
+    if values.size:
+        array[:] = values
+    return array
+
+
 def append(array: zarr.Array, values: np.ndarray) -> None:
     """Append ``values`` along the first axis of ``array``."""
     n = array.shape[0]

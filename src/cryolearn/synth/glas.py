@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 from rasterio.warp import transform as transform_points
+from tqdm import tqdm
 
 from cryolearn.constants import (
     DEM_CRS,
@@ -46,10 +47,16 @@ from cryolearn.constants import (
     VOLTS_PER_COUNT,
 )
 from cryolearn.io.glas import uniform_sample_table, write_glah01, write_glah06
-from cryolearn.io.zarrstore import atomic_store, create_array, create_group
+from cryolearn.io.zarrstore import atomic_store, create_group, write_array
 from cryolearn.signal import exponential_tail, fractional_shift
 from cryolearn.synth.truth import footprint_class_fractions
-from cryolearn.synth.world import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES, SyntheticWorld
+from cryolearn.synth.world import (
+    CLASS_CODE,
+    CREVASSED_CLASSES,
+    SURFACE_CLASSES,
+    SyntheticWorld,
+    WorldParams,
+)
 
 log = logging.getLogger(__name__)
 
@@ -307,8 +314,6 @@ def simulate_campaign(
     clean = np.empty((n, N_LONG_SAMPLES), dtype=np.float32)
     fractions = np.empty((n, len(SURFACE_CLASSES)), dtype=np.float64)
     elevation, _ = world.evaluate(x, y, year)
-    from tqdm import tqdm
-
     for sl in tqdm(list(_batches(n, batch_shots)), desc=f"flying {campaign.name}", unit="batch",
                    disable=not progress):
         tiles, classes = render_footprints(world, x[sl], y[sl], year)
@@ -431,27 +436,19 @@ def write_campaign(shots: CampaignShots, out_dir: str | Path, truth_store: str |
 
 def write_shot_truth(shots: CampaignShots, truth_store: str | Path) -> None:
     """Truth per shot: footprint class shares, crevassed share, clean waveform, degradations."""
-    n = len(shots)
-    k = len(SURFACE_CLASSES)
     crevassed = shots.class_fraction[:, [CLASS_CODE[c] for c in CREVASSED_CLASSES]].sum(axis=1)
     with atomic_store(truth_store) as tmp:
         group = create_group(tmp, {**shots.attrs, "classes": list(SURFACE_CLASSES),
                                    "crevassed_classes": list(CREVASSED_CLASSES)})
-        chunk = (max(1, min(n, 4096)),)
-        for name, values, dtype in [
-            ("rec_ndx", shots.rec_ndx, np.int64), ("shot_count", shots.shot_count, np.int32),
-            ("x", shots.x, np.float64), ("y", shots.y, np.float64),
-            ("crevassed_fraction", crevassed, np.float32),
-            ("gate_offset_ns", shots.gate_offset_ns, np.float32),
-            ("cloudy", shots.cloudy, np.bool_), ("track", shots.track, np.int32),
-        ]:
-            create_array(group, name, (n,), dtype, ("shot",), chunk)[:] = values
-        create_array(group, "class_fraction", (n, k), np.float32, ("shot", "class"),
-                     (chunk[0], k))[:] = shots.class_fraction
-        create_array(group, "clean_waveform", (n, N_LONG_SAMPLES), np.float32,
-                     ("shot", "sample"), (min(n, 1024), N_LONG_SAMPLES),
-                     {"units": "fraction of energy per 1 ns bin",
-                      "note": "library frame: highest surface point at lead_ns"})[:] = shots.clean
+        for name in ("rec_ndx", "shot_count", "x", "y", "gate_offset_ns", "cloudy", "track"):
+            write_array(group, name, getattr(shots, name), ("shot",))
+        write_array(group, "crevassed_fraction", crevassed, ("shot",), dtype=np.float32)
+        write_array(group, "class_fraction", shots.class_fraction, ("shot", "class"),
+                    dtype=np.float32)
+        write_array(group, "clean_waveform", shots.clean, ("shot", "sample"),
+                    {"units": "fraction of energy per 1 ns bin",
+                     "note": "library frame: highest surface point at lead_ns"},
+                    chunk_rows=1024)
 
 
 #: Illustrative laser parameters in the range of the GLAS laser history
@@ -468,8 +465,8 @@ DEFAULT_LASERS = {
 
 
 def lasers_from_config(values: dict | None) -> dict[str, Laser]:
-    """Lasers keyed ``L1``, ``L2``, ``L3`` from ``synth.glas.lasers`` (defaults when absent)."""
-    return {name: Laser(**spec) for name, spec in (values or DEFAULT_LASERS).items()}
+    """Lasers keyed ``L1``, ``L2``, ``L3``: ``synth.glas.lasers`` over :data:`DEFAULT_LASERS`."""
+    return {name: Laser(**spec) for name, spec in {**DEFAULT_LASERS, **(values or {})}.items()}
 
 
 def campaigns_from_config(glas_config: dict) -> list[Campaign]:
@@ -496,8 +493,6 @@ def fly_and_write(world_config: dict, glas_config: dict, campaign: str, forward:
                   out_dir: str | Path, truth_store: str | Path, progress: bool = False
                   ) -> tuple[Path, Path]:
     """Fly one configured campaign over the configured world and write its files."""
-    from cryolearn.synth.world import WorldParams
-
     world = SyntheticWorld(WorldParams.from_dict(world_config))
     seed = int(glas_config.get("seed", 0))
     shots = simulate_campaign(
