@@ -44,6 +44,7 @@ lint: install-test
 bench: install
 	$(BIN)/python bench/forward_model.py
 	$(BIN)/python bench/autoencoder.py
+	$(BIN)/python bench/matching.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake resources/demo

@@ -15,6 +15,7 @@ include: "workflow/rules/waveforms.smk"
 include: "workflow/rules/truth.smk"
 include: "workflow/rules/glas.smk"
 include: "workflow/rules/autoencoder.smk"
+include: "workflow/rules/matching.smk"
 include: "workflow/rules/figures.smk"
 
 

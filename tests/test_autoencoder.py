@@ -19,6 +19,13 @@ from cryolearn.crevasse.autoencoder import (
     train_autoencoder,
 )
 from cryolearn.crevasse.forward import simulate_waveforms
+from cryolearn.crevasse.matching import (
+    library_vectors,
+    match_with_offsets,
+    offsets_bins,
+    query_vectors,
+)
+from cryolearn.crevasse.search import ExactIndex
 from cryolearn.crevasse.shots import ingest_campaign, read_shot_arrays
 
 SMALL = {"branch_channels": [4, 4, 4, 4], "latent": 16}
@@ -134,6 +141,12 @@ def test_real_jakobshavn_shots_pass_through_ingestion_and_cleaning(library, dist
     cleaned = denoise(model, background_subtracted(shots["waveform"],
                                                    shots["background_mean"]), device="cpu")
     assert cleaned.shape == (106, 544) and np.isfinite(cleaned).all()
+    # and they are matched to the library, every shot to k distinct tiles
+    index = ExactIndex(library_vectors(library[0], 0.8))
+    found = match_with_offsets(index, query_vectors(cleaned), 10, offsets_bins(2))
+    assert (found.ids >= 0).all() and all(len(set(row)) == 10 for row in found.ids)
+    assert (np.diff(found.distances, axis=1) >= 0).all()
+    assert set(np.unique(found.offsets)) <= {-2, -1, 0, 1, 2}
     # the real shots' own statistics feed the empirical distributions too
     real = measure_shots(shots["waveform"], shots["background_mean"], shots["background_sd"])
     assert len(real["amplitude_v"]) == 106

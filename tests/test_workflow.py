@@ -89,6 +89,36 @@ def test_end_to_end_ingests_trains_cleans_and_evaluates(test_run):
         assert (test_run / "results/figures" / png).stat().st_size > 10_000
 
 
+def test_end_to_end_matches_every_campaign_and_runs_the_holdout_experiment(test_run):
+    library = zarr.open_group(str(test_run / "results/library.zarr"), mode="r")
+    split = np.asarray(library["split"][:], dtype=object)
+    for campaign in ("L2A", "L3I"):
+        cleaned = zarr.open_group(str(test_run / f"results/denoised/{campaign}.zarr"), mode="r")
+        m = zarr.open_group(str(test_run / f"results/matches/{campaign}.zarr"), mode="r")
+        n = cleaned["waveform"].shape[0]
+        assert m["neighbour"].shape == m["distance"].shape == m["offset_bins"].shape == (n, 5)
+        matched = m["matched"][:]
+        assert m.attrs["n_matched"] == matched.sum() > 0
+        assert m.attrs["n_shots"] == n
+        neighbours = m["neighbour"][:][matched]
+        # neighbours come from the training split only, offsets within the configured range
+        assert (split[neighbours] == "train").all()
+        assert np.abs(m["offset_bins"][:]).max() <= 1
+        assert (np.diff(m["distance"][:][matched], axis=1) >= 0).all()
+    evaluation = json.loads((test_run / "results/eval/matching.json").read_text())
+    for backend in ("exact", "approximate"):
+        section = evaluation[backend]
+        assert 0 <= section["chance"] <= 1 and 0 <= section["class_agreement"] <= 1
+        assert section["queries_per_second"] > 0
+    for reference in ("clean", "library_space_degraded_cleaned"):
+        assert 0 <= evaluation[reference]["class_agreement"] <= 1
+    assert evaluation["space"] == "autoencoder" and evaluation["draws"] == 2
+    assert 0 <= evaluation["approximate"]["recall_at_10"] <= 1
+    assert set(evaluation["exact"]["offset_sweep"]) == {"0", "1"}
+    assert (test_run / "results/index/approximate.faiss").exists()
+    assert (test_run / "results/figures/matches.png").stat().st_size > 10_000
+
+
 def test_same_config_same_outputs(test_run, tmp_path):
     snakemake(tmp_path, "--configfile", str(REPO / "config/test.yaml"), "--until",
               "build_library")
@@ -123,6 +153,7 @@ def test_changing_one_campaign_reingests_only_that_campaign(test_run):
     plan = planned_jobs(snakemake(test_run, "--configfile", str(REPO / "config/test.yaml"),
                                   "-n").stdout)
     assert ("ingest_glas", "L3I") in plan and ("denoise_shots", "L3I") in plan
+    assert ("match_shots", "L3I") in plan
     assert ("empirical_distributions", "") in plan
     assert not any(campaign == "L2A" and rule == "ingest_glas" for rule, campaign in plan)
     assert not any(rule == "synth_glas" for rule, _ in plan)

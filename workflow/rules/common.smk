@@ -126,6 +126,20 @@ def truth_targets():
     return expand("results/truth/tiles/{flight}.zarr", flight=FLIGHTS)
 
 
+def index_inputs(wildcards):
+    """The library; in the autoencoder matching space also the model and distributions."""
+    inputs = {"library": "results/library.zarr"}
+    if config["matching"]["space"] == "autoencoder":
+        inputs["model"] = "results/models/autoencoder.pt"
+        inputs["distributions"] = "results/augment/distributions.zarr"
+    return inputs
+
+
+def matching_evaluation_targets():
+    """The hold-out experiment needs truth per tile: synthetic worlds only."""
+    return ["results/eval/matching.json"] if SYNTHETIC else []
+
+
 def final_targets():
     """What `snakemake` builds by default."""
     return [
@@ -135,4 +149,7 @@ def final_targets():
         "results/eval/autoencoder.json",
         "results/figures/autoencoder_training.png",
         "results/figures/cleaned_shots.png",
+        expand("results/matches/{campaign}.zarr", campaign=CAMPAIGNS),
+        matching_evaluation_targets(),
+        "results/figures/matches.png",
     ]

@@ -16,9 +16,7 @@ edge (first crossing of 10 % of the peak) in ns.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 from scipy.signal import fftconvolve
@@ -33,6 +31,7 @@ from cryolearn.crevasse.augment import (
     read_distributions,
 )
 from cryolearn.crevasse.autoencoder import denoise, library_split, load_model
+from cryolearn.io.files import write_json_atomic
 from cryolearn.io.glas import shot_key
 from cryolearn.io.zarrstore import open_group
 from cryolearn.signal import fractional_shift, gaussian_smooth, relative_leading_edge_ns
@@ -180,10 +179,7 @@ def evaluate_autoencoder(
     if shot_stores:
         result["synthetic_shots"] = score_on_synthetic_shots(
             shot_stores, truth_stores, cleaners, target_sigma_bins)
-    Path(out_json).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(out_json).with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(out_json)
+    write_json_atomic(out_json, result)
     return result
 
 

@@ -1,8 +1,7 @@
-"""Figures of the crevasse pipeline: the waveform library, autoencoder training, cleaned shots."""
+"""Figures of the crevasse pipeline: library, autoencoder training, cleaned shots, matches."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,8 +13,12 @@ import numpy as np
 from matplotlib.colors import LightSource
 
 from cryolearn.crevasse.augment import background_subtracted, network_input
+from cryolearn.crevasse.matching import library_vectors, query_vectors, shift_bins
+from cryolearn.io.glas import shot_key
 from cryolearn.io.zarrstore import open_group
 from cryolearn.signal import rms_width_ns
+from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
+from cryolearn.synth.world import SURFACE_CLASSES
 
 
 def pick_examples_by_class(
@@ -64,7 +67,7 @@ def plot_library_examples(
     hashes = lib["hash"][:]
     waveforms = lib["waveform"][:]
     if truth_stores:
-        fractions, names = _truth_for_hashes(truth_stores, hashes)
+        fractions, names = class_fractions_for_hashes(truth_stores, hashes)
         picks = pick_examples_by_class(fractions, names, min_share=0.05)
     else:
         picks = pick_examples_by_width(waveforms)
@@ -94,21 +97,6 @@ def plot_library_examples(
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
     return picks
-
-
-def _truth_for_hashes(truth_stores, hashes: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Class fractions of the library tiles, joined on hash from per-flight truth."""
-    lookup: dict[str, np.ndarray] = {}
-    names: list[str] = []
-    for path in truth_stores:
-        group = open_group(path)
-        names = json.loads(group.attrs["classes"])
-        if group["hash"].shape[0] == 0:
-            continue
-        for h, f in zip(group["hash"][:], group["class_fraction"][:], strict=True):
-            lookup.setdefault(str(h), f)
-    fractions = np.array([lookup.get(str(h), np.zeros(len(names))) for h in hashes])
-    return fractions, names
 
 
 def plot_training_history(history: Sequence[dict], out_png: str | Path) -> None:
@@ -182,3 +170,149 @@ def plot_cleaned_shots(
     axes[-1, 1].set_xlabel("time in the library frame (ns; highest surface point at 10 ns)")
     fig.savefig(out_png, dpi=130)
     plt.close(fig)
+
+
+def shot_truth_classes(shot_stores: Sequence[str | Path], truth_stores: Sequence[str | Path]
+                       ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per campaign: each shot's dominant truth class and its share (synthetic runs)."""
+    out = []
+    for shots_path, truth_path in zip(shot_stores, truth_stores, strict=True):
+        shots, truth = open_group(shots_path), open_group(truth_path)
+        key = shot_key(truth["rec_ndx"][:], truth["shot_count"][:])
+        order = np.argsort(key)
+        at = order[np.searchsorted(key, shot_key(shots["rec_ndx"][:], shots["shot_count"][:]),
+                                   sorter=order)]
+        fractions = truth["class_fraction"][:][at]
+        out.append((dominant_class(fractions), fractions.max(axis=1, initial=0.0)))
+    return out
+
+
+def pick_shots_by_class(classes: Sequence[tuple[np.ndarray, np.ndarray]],
+                        matched: Sequence[np.ndarray], n: int) -> list[tuple[int, int, str]]:
+    """One matched shot per surface class (the purest), up to ``n`` classes.
+
+    Returns (campaign position, shot, label) with the most frequent classes first.
+    """
+    best: dict[int, tuple[float, int, int]] = {}
+    counts: dict[int, int] = {}
+    for c, ((code, share), ok) in enumerate(zip(classes, matched, strict=True)):
+        for i in np.flatnonzero(ok & (code >= 0)):
+            cls = int(code[i])
+            counts[cls] = counts.get(cls, 0) + 1
+            if share[i] > best.get(cls, (-1.0, 0, 0))[0]:
+                best[cls] = (float(share[i]), c, int(i))
+    ranked = sorted(best, key=lambda cls: -counts[cls])[:n]
+    return [(best[cls][1], best[cls][2], f"{SURFACE_CLASSES[cls]} ({best[cls][0]:.0%})")
+            for cls in ranked]
+
+
+def pick_shots_by_width(cleaned: Sequence[np.ndarray], matched: Sequence[np.ndarray],
+                        n: int) -> list[tuple[int, int, str]]:
+    """Matched shots spread over the RMS width of their cleaned waveforms (no truth)."""
+    candidates = [(c, int(i), float(w)) for c, (wf, ok) in enumerate(zip(cleaned, matched,
+                                                                          strict=True))
+                  for i, w in zip(np.flatnonzero(ok), rms_width_ns(wf[ok]), strict=True)]
+    if not candidates:
+        return []
+    candidates.sort(key=lambda item: item[2])
+    picks = np.unique(np.linspace(0, len(candidates) - 1, min(n, len(candidates)))
+                      .round().astype(int))
+    return [(candidates[p][0], candidates[p][1], f"RMS width {candidates[p][2]:.1f} ns")
+            for p in picks]
+
+
+def best_lag(signal: np.ndarray, reference: np.ndarray) -> int:
+    """Whole-bin shift that best lines ``signal`` up with ``reference`` (cross-correlation)."""
+    corr = np.correlate(reference, signal, mode="full")
+    return int(np.argmax(corr)) - (len(signal) - 1)
+
+
+def plot_matches(
+    library_store: str | Path,
+    shot_stores: Sequence[str | Path],
+    denoised_stores: Sequence[str | Path],
+    match_stores: Sequence[str | Path],
+    out_png: str | Path,
+    *,
+    labels: Sequence[str],
+    shot_truth_stores: Sequence[str | Path] = (),
+    tile_truth_stores: Sequence[str | Path] = (),
+    n_shots: int = 4,
+    n_matches: int = 4,
+    time_window_ns: float = 200.0,
+) -> list[tuple[int, int, str]]:
+    """The original's match figure: shots with their closest simulated matches and tiles.
+
+    Each row is one shot: its raw record (red, moved to where it best
+    correlates with the cleaned waveform), the cleaned waveform (black) and its
+    ``n_matches`` nearest library waveforms (blue, drawn at the offset at which
+    each matched), then the library tiles behind those matches. With truth,
+    the shots are of different surface types (the purest shot of each); without,
+    spread over waveform width.
+
+    Returns the picks: (campaign position, shot, label).
+    """
+    shots = [open_group(p) for p in shot_stores]
+    cleaned = [open_group(p) for p in denoised_stores]
+    matches = [open_group(p) for p in match_stores]
+    matched = [m["matched"][:] for m in matches]
+    if shot_truth_stores:
+        picks = pick_shots_by_class(shot_truth_classes(shot_stores, shot_truth_stores),
+                                    matched, n_shots)
+    else:
+        picks = pick_shots_by_width([c["waveform"][:] for c in cleaned], matched, n_shots)
+    if not picks:
+        raise ValueError("no matched shots to show: every campaign's matches are empty")
+    library = open_group(library_store)
+    tile_class = None
+    if tile_truth_stores:
+        tile_class = dominant_class(class_fractions_for_hashes(tile_truth_stores,
+                                                               library["hash"][:])[0])
+    fig, axes = plt.subplots(len(picks), 1 + n_matches, figsize=(3.2 + 1.6 * n_matches,
+                                                                 2.0 * len(picks)),
+                             squeeze=False, constrained_layout=True,
+                             gridspec_kw={"width_ratios": [2.6] + [1] * n_matches})
+    shade = LightSource(azdeg=315, altdeg=35)
+    window = int(time_window_ns)
+    t = np.arange(window)
+    for row, (c, i, label) in enumerate(picks):
+        ax = axes[row, 0]
+        raw = network_input(background_subtracted(shots[c]["waveform"][i:i + 1],
+                                                  shots[c]["background_mean"][i:i + 1]), 0.0)
+        clean = query_vectors(cleaned[c]["waveform"][i:i + 1])[0]
+        raw = shift_bins(raw, best_lag(raw[0], clean))[0]
+        ax.plot(t, raw[:window], color="tab:red", lw=0.6, label="raw (aligned)")
+        ax.plot(t, clean[:window], color="black", lw=1.4, label="cleaned")
+        rows = matches[c]["neighbour"][i][:n_matches]
+        offsets = matches[c]["offset_bins"][i][:n_matches]
+        distances = matches[c]["distance"][i][:n_matches]
+        blues = plt.cm.Blues(np.linspace(0.9, 0.45, n_matches))
+        for j, (lib_row, off, dist) in enumerate(zip(rows, offsets, distances, strict=True)):
+            if lib_row < 0:
+                continue
+            wf = library_vectors(library["waveform"][int(lib_row):int(lib_row) + 1],
+                                 float(matches[c].attrs.get("sigma_bins", 0.8)))
+            wf = shift_bins(wf, -int(off))[0]
+            ax.plot(t, wf[:window], color=blues[j], lw=0.9, label=f"match {j + 1}")
+            tile_ax = axes[row, 1 + j]
+            tile = library["elevation"][int(lib_row)]
+            tile_ax.imshow(shade.shade(tile, plt.cm.Blues_r, vert_exag=2.0, dx=0.5, dy=0.5,
+                                       blend_mode="overlay"), extent=(0, 100, 0, 100))
+            title = f"match {j + 1}, d={dist:.3f}"
+            if tile_class is not None and tile_class[lib_row] >= 0:
+                title += f"\n{SURFACE_CLASSES[int(tile_class[lib_row])]}"
+            tile_ax.set_title(title, fontsize=7)
+            tile_ax.tick_params(labelsize=6)
+        for j in range(len(rows), n_matches):
+            axes[row, 1 + j].axis("off")
+        ax.set_ylabel(f"{labels[c]} #{i}\n{label}", fontsize=7)
+        ax.set_ylim(-0.2, 1.15)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=6, loc="upper right")
+    axes[-1, 0].set_xlabel("time in the library frame (ns)")
+    fig.suptitle("GLAS shots and their closest simulated waveforms, with the tiles behind them",
+                 fontsize=10)
+    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+    return picks

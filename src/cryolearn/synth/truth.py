@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,41 @@ def footprint_class_fractions(
     idx = np.where(known, codes, k) + (np.arange(n) * (k + 1))[:, None]
     frac = np.bincount(idx.ravel(), np.tile(w, n), n * (k + 1)).reshape(n, k + 1)
     return frac[:, :k]
+
+
+def class_fractions_for_hashes(
+    truth_stores: Sequence[str | Path], hashes: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """Truth class shares of library tiles, joined on hash from per-flight truth stores.
+
+    Parameters
+    ----------
+    truth_stores : ``results/truth/tiles/{flight}.zarr`` stores
+    hashes : tile hashes to look up
+
+    Returns
+    -------
+    fractions : (n, n_classes); all zero for a hash no store knows
+    names : class names, in column order
+    """
+    lookup: dict[str, np.ndarray] = {}
+    names = list(SURFACE_CLASSES)
+    for path in truth_stores:
+        group = open_group(path)
+        names = json.loads(group.attrs["classes"])
+        if group["hash"].shape[0] == 0:
+            continue
+        for h, f in zip(group["hash"][:], group["class_fraction"][:], strict=True):
+            lookup.setdefault(str(h), f)
+    missing = np.zeros(len(names))
+    fractions = np.array([lookup.get(str(h), missing) for h in hashes]).reshape(-1, len(names))
+    return fractions, names
+
+
+def dominant_class(fractions: np.ndarray) -> np.ndarray:
+    """Code of the class with the largest share in each row; -1 where nothing is known."""
+    fractions = np.asarray(fractions)
+    return np.where(fractions.sum(axis=1) > 0, np.argmax(fractions, axis=1), -1)
 
 
 def tile_truth(tiles_store: str | Path, truth_dir: str | Path, out_store: str | Path) -> int:

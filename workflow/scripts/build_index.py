@@ -1,0 +1,14 @@
+from cryolearn.crevasse.matching import build_index, matching_settings
+from cryolearn.crevasse.search import limit_threads
+from cryolearn.logs import logged
+
+with logged(snakemake.log[0]) as log:
+    limit_threads(snakemake.threads)
+    settings = matching_settings(snakemake.params.matching)
+    meta = build_index(snakemake.input.library, snakemake.output[0],
+                       sigma_bins=snakemake.params.sigma_bins,
+                       approximate=settings.approximate, seed=settings.seed,
+                       space=settings.space, draws=settings.draws,
+                       model_path=snakemake.input.get("model"),
+                       distributions_store=snakemake.input.get("distributions"))
+    log.info("index: %s", meta)

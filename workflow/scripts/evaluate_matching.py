@@ -1,0 +1,17 @@
+from cryolearn.crevasse.matching import matching_settings
+from cryolearn.crevasse.matching_eval import evaluate_matching
+from cryolearn.crevasse.search import limit_threads
+from cryolearn.logs import logged
+
+with logged(snakemake.log[0]) as log:
+    limit_threads(snakemake.threads)
+    settings = matching_settings(snakemake.params.matching)
+    evaluation = snakemake.params.matching.get("evaluation", {})
+    result = evaluate_matching(
+        snakemake.input.index, snakemake.input.library, snakemake.input.model,
+        snakemake.input.distributions, list(snakemake.input.truth), snakemake.output[0],
+        k=settings.k, offsets=settings.offsets, seed=evaluation.get("seed", 1),
+        offset_sweep=evaluation.get("offset_sweep", []), exact=settings.exact,
+        approximate=settings.approximate)
+    log.info("class agreement %.3f (chance %.3f)", result["exact"]["class_agreement"],
+             result["exact"]["chance"])
