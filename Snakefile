@@ -16,6 +16,7 @@ include: "workflow/rules/truth.smk"
 include: "workflow/rules/glas.smk"
 include: "workflow/rules/autoencoder.smk"
 include: "workflow/rules/matching.smk"
+include: "workflow/rules/features.smk"
 include: "workflow/rules/figures.smk"
 
 

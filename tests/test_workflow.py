@@ -119,6 +119,16 @@ def test_end_to_end_matches_every_campaign_and_runs_the_holdout_experiment(test_
     assert (test_run / "results/figures/matches.png").stat().st_size > 10_000
 
 
+def test_end_to_end_normalises_every_library_tile(test_run):
+    library = zarr.open_group(str(test_run / "results/library.zarr"), mode="r")
+    features = zarr.open_group(str(test_run / "results/features/tiles_dct.zarr"), mode="r")
+    assert features["features"].shape == (library["hash"].shape[0], 20 * 20)
+    np.testing.assert_array_equal(features["hash"][:], library["hash"][:])
+    errors = json.loads((test_run / "results/eval/dct.json").read_text())
+    assert errors["dct_size"] == 20 and 0 <= errors["share_over_30cm"] <= errors[
+        "share_over_10cm"] <= 1
+
+
 def test_same_config_same_outputs(test_run, tmp_path):
     snakemake(tmp_path, "--configfile", str(REPO / "config/test.yaml"), "--until",
               "build_library")

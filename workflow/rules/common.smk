@@ -152,4 +152,6 @@ def final_targets():
         expand("results/matches/{campaign}.zarr", campaign=CAMPAIGNS),
         matching_evaluation_targets(),
         "results/figures/matches.png",
+        "results/features/tiles_dct.zarr",
+        "results/eval/dct.json",
     ]
