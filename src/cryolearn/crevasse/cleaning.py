@@ -32,9 +32,9 @@ from cryolearn.crevasse.augment import (
 )
 from cryolearn.crevasse.autoencoder import denoise, library_split, load_model
 from cryolearn.io.files import write_json_atomic
-from cryolearn.io.glas import shot_key
 from cryolearn.io.zarrstore import open_group
 from cryolearn.signal import fractional_shift, gaussian_smooth, relative_leading_edge_ns
+from cryolearn.synth.glas import truth_rows_for_shots
 
 Cleaner = Callable[[np.ndarray], np.ndarray]
 
@@ -198,10 +198,7 @@ def score_on_synthetic_shots(
     inputs, targets = [], []
     for shots_path, truth_path in zip(shot_stores, truth_stores, strict=True):
         shots, truth = open_group(shots_path), open_group(truth_path)
-        key = shot_key(truth["rec_ndx"][:], truth["shot_count"][:])
-        order = np.argsort(key)
-        wanted = shot_key(shots["rec_ndx"][:], shots["shot_count"][:])
-        at = order[np.searchsorted(key, wanted, sorter=order)]
+        at = truth_rows_for_shots(shots, truth)
         signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
         usable = signal.max(axis=1) > 5 * shots["background_sd"][:]
         inputs.append(signal[usable])

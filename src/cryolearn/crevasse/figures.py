@@ -14,9 +14,9 @@ from matplotlib.colors import LightSource
 
 from cryolearn.crevasse.augment import background_subtracted, network_input
 from cryolearn.crevasse.matching import library_vectors, query_vectors, shift_bins
-from cryolearn.io.glas import shot_key
 from cryolearn.io.zarrstore import open_group
 from cryolearn.signal import rms_width_ns
+from cryolearn.synth.glas import truth_rows_for_shots
 from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
 from cryolearn.synth.world import SURFACE_CLASSES
 
@@ -177,12 +177,8 @@ def shot_truth_classes(shot_stores: Sequence[str | Path], truth_stores: Sequence
     """Per campaign: each shot's dominant truth class and its share (synthetic runs)."""
     out = []
     for shots_path, truth_path in zip(shot_stores, truth_stores, strict=True):
-        shots, truth = open_group(shots_path), open_group(truth_path)
-        key = shot_key(truth["rec_ndx"][:], truth["shot_count"][:])
-        order = np.argsort(key)
-        at = order[np.searchsorted(key, shot_key(shots["rec_ndx"][:], shots["shot_count"][:]),
-                                   sorter=order)]
-        fractions = truth["class_fraction"][:][at]
+        truth = open_group(truth_path)
+        fractions = truth["class_fraction"][:][truth_rows_for_shots(open_group(shots_path), truth)]
         out.append((dominant_class(fractions), fractions.max(axis=1, initial=0.0)))
     return out
 
@@ -209,16 +205,12 @@ def pick_shots_by_class(classes: Sequence[tuple[np.ndarray, np.ndarray]],
 def pick_shots_by_width(cleaned: Sequence[np.ndarray], matched: Sequence[np.ndarray],
                         n: int) -> list[tuple[int, int, str]]:
     """Matched shots spread over the RMS width of their cleaned waveforms (no truth)."""
-    candidates = [(c, int(i), float(w)) for c, (wf, ok) in enumerate(zip(cleaned, matched,
-                                                                          strict=True))
-                  for i, w in zip(np.flatnonzero(ok), rms_width_ns(wf[ok]), strict=True)]
-    if not candidates:
+    where = [(c, int(i)) for c, ok in enumerate(matched) for i in np.flatnonzero(ok)]
+    if not where:
         return []
-    candidates.sort(key=lambda item: item[2])
-    picks = np.unique(np.linspace(0, len(candidates) - 1, min(n, len(candidates)))
-                      .round().astype(int))
-    return [(candidates[p][0], candidates[p][1], f"RMS width {candidates[p][2]:.1f} ns")
-            for p in picks]
+    waveforms = np.concatenate([wf[ok] for wf, ok in zip(cleaned, matched, strict=True)])
+    picks = {i: label for label, i, _ in pick_examples_by_width(waveforms, n)}
+    return [(*where[i], label) for i, label in picks.items()]
 
 
 def best_lag(signal: np.ndarray, reference: np.ndarray) -> int:
@@ -291,7 +283,7 @@ def plot_matches(
             if lib_row < 0:
                 continue
             wf = library_vectors(library["waveform"][int(lib_row):int(lib_row) + 1],
-                                 float(matches[c].attrs.get("sigma_bins", 0.8)))
+                                 float(matches[c].attrs["sigma_bins"]))
             wf = shift_bins(wf, -int(off))[0]
             ax.plot(t, wf[:window], color=blues[j], lw=0.9, label=f"match {j + 1}")
             tile_ax = axes[row, 1 + j]

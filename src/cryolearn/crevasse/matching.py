@@ -184,11 +184,11 @@ def match_with_offsets(index: NeighbourIndex, queries: np.ndarray, k: int,
 
 
 # ---------------------------------------------------------------- index
-def library_train_split(library_store: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and waveforms of the library's training split."""
+def library_split_rows(library_store: str | Path, split: str = "train"
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and waveforms of one split (``train`` or ``holdout``) of the library."""
     group = open_group(library_store)
-    split = np.asarray(group["split"][:], dtype=object)
-    rows = np.flatnonzero(split == "train")
+    rows = np.flatnonzero(np.asarray(group["split"][:], dtype=object) == split)
     return rows, group["waveform"].get_orthogonal_selection((rows, slice(None)))
 
 
@@ -206,7 +206,7 @@ def build_index(library_store: str | Path, out_folder: str | Path, *, sigma_bins
     -------
     the index metadata (also in ``index.json``)
     """
-    rows, waveforms = library_train_split(library_store)
+    rows, waveforms = library_split_rows(library_store, "train")
     if len(rows) == 0:
         raise ValueError(f"{library_store}: the library has no training tiles to index")
     if space == "library":

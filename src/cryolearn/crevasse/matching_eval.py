@@ -32,7 +32,7 @@ from cryolearn.crevasse.autoencoder import denoise, load_model
 from cryolearn.crevasse.matching import (
     Matches,
     index_library_rows,
-    library_train_split,
+    library_split_rows,
     library_vectors,
     match_with_offsets,
     offsets_bins,
@@ -126,10 +126,7 @@ def holdout_queries(library_store: str | Path, model_path: str | Path,
                     distributions_store: str | Path, *, sigma_bins: float, seed: int
                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Holdout rows and their query sets: ``clean`` and ``degraded_cleaned``."""
-    library = open_group(library_store)
-    split = np.asarray(library["split"][:], dtype=object)
-    rows = np.flatnonzero(split == "holdout")
-    waveforms = library["waveform"].get_orthogonal_selection((rows, slice(None)))
+    rows, waveforms = library_split_rows(library_store, "holdout")
     degraded, _ = degrade(waveforms, read_distributions(distributions_store),
                           np.random.default_rng(seed))
     model, _ = load_model(model_path)
@@ -191,7 +188,7 @@ def evaluate_matching(
     fractions, names = class_fractions_for_hashes(truth_stores, library["hash"][:])
     tile_class = dominant_class(fractions)
     item_rows = index_library_rows(index_folder)
-    train_rows, train_waveforms = library_train_split(library_store)
+    train_rows, train_waveforms = library_split_rows(library_store, "train")
     score = _Scorer(tile_class, holdout_rows, train_rows)
     queries = query_sets["degraded_cleaned"]
     result: dict = {

@@ -39,7 +39,13 @@ from tqdm import tqdm
 
 from cryolearn.constants import TILE_PIXEL_M
 from cryolearn.io.files import write_json_atomic
-from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group
+from cryolearn.io.zarrstore import (
+    atomic_store,
+    create_array,
+    create_group,
+    open_group,
+    write_array,
+)
 
 log = logging.getLogger(__name__)
 
@@ -258,8 +264,7 @@ def normalise_library(library_store: str | Path, out_store: str | Path, out_json
             sum_sq += float((errors ** 2).sum())
             worst = max(worst, float(errors.max(initial=0.0)))
         for name in ("hash", "split"):
-            create_array(group, name, (n,), str, ("tile",), (max(1, min(n, 8192)),))[:] = (
-                library[name][:])
+            write_array(group, name, library[name][:], ("tile",), chunk_rows=8192, dtype=str)
     summary = {
         "n_tiles": int(n), "dct_size": params.dct_size, "n_features": k2,
         "crop_px": params.crop_px, "n_pixels": int(n_pixels),

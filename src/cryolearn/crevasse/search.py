@@ -295,10 +295,10 @@ def _trained_and_filled(x: np.ndarray, params: ApproximateParams, seed: int) -> 
     hnsw = _hnsw_of(index)
     if hnsw is not None:
         hnsw.efConstruction = params.ef_construction
+    _seed_training(index, seed)  # before the refine wrapper, which hides the inner index
     if params.refine_factor > 1:
         index = faiss.IndexRefineFlat(index)
     if not index.is_trained and len(x):
-        _seed_training(index, seed)
         index.train(x)
     if len(x):
         index.add(x)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rasterio.warp import transform as transform_points
@@ -46,7 +47,7 @@ from cryolearn.constants import (
     TILE_SIZE_PX,
     VOLTS_PER_COUNT,
 )
-from cryolearn.io.glas import uniform_sample_table, write_glah01, write_glah06
+from cryolearn.io.glas import shot_key, uniform_sample_table, write_glah01, write_glah06
 from cryolearn.io.zarrstore import atomic_store, create_group, write_array
 from cryolearn.signal import exponential_tail, fractional_shift
 from cryolearn.synth.truth import footprint_class_fractions
@@ -449,6 +450,19 @@ def write_shot_truth(shots: CampaignShots, truth_store: str | Path) -> None:
                     {"units": "fraction of energy per 1 ns bin",
                      "note": "library frame: highest surface point at lead_ns"},
                     chunk_rows=1024)
+
+
+def truth_rows_for_shots(shots: Any, truth: Any) -> np.ndarray:
+    """Row of the shot-truth store for every shot of a shots store (joined on the shot key).
+
+    Parameters
+    ----------
+    shots, truth : opened groups (or mappings) with ``rec_ndx`` and ``shot_count``
+    """
+    key = shot_key(truth["rec_ndx"][:], truth["shot_count"][:])
+    order = np.argsort(key)
+    wanted = shot_key(shots["rec_ndx"][:], shots["shot_count"][:])
+    return order[np.searchsorted(key, wanted, sorter=order)]
 
 
 #: Illustrative laser parameters in the range of the GLAS laser history
