@@ -13,10 +13,14 @@ $(BIN)/python:
 
 # numpy goes first: it is needed at build time by some of our dependencies.
 # torch is pinned first so that pip takes the CPU wheel instead of pulling CUDA packages.
+# somoclu ships only a source archive that imports numpy while it builds and tries CUDA
+# when it finds nvcc: build it against our numpy, for the CPU (OpenMP) kernel.
 TORCH_PIN ?= torch==2.13.0
+SOMOCLU ?= somoclu>=1.7.5
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet "numpy>=1.26"
+	$(BIN)/python -m pip install --quiet "numpy>=1.26" setuptools wheel
 	$(BIN)/python -m pip install --quiet "$(TORCH_PIN)"
+	CUDAHOME=/nonexistent $(BIN)/python -m pip install --quiet --no-build-isolation "$(SOMOCLU)"
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
@@ -45,6 +49,7 @@ bench: install
 	$(BIN)/python bench/forward_model.py
 	$(BIN)/python bench/autoencoder.py
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/som.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake resources/demo

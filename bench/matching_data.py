@@ -26,9 +26,8 @@ PIXEL_M = 0.5
 TILE_PX = 200
 
 
-def patch_waveforms(args: tuple[int, int, int]) -> np.ndarray:
-    """``n`` waveforms of random tiles from one patch (seeded by ``patch``)."""
-    patch, n, seed = args
+def render_patch(patch: int, seed: int) -> tuple[np.ndarray, np.random.Generator]:
+    """One 1 km patch of the world at 0.5 m in a random place and year, and its generator."""
     rng = np.random.default_rng([seed, patch])
     world = SyntheticWorld(WorldParams())
     p = world.params
@@ -37,13 +36,24 @@ def patch_waveforms(args: tuple[int, int, int]) -> np.ndarray:
     year = rng.uniform(2003.0, 2013.0)
     c = np.arange(0, PATCH_M, PIXEL_M)
     xx, yy = np.meshgrid(x0 + c, y0 + c)
-    z = world.evaluate(xx, yy, year)[0].astype(np.float32)
+    return world.evaluate(xx, yy, year)[0].astype(np.float32), rng
+
+
+def cut_tiles(z: np.ndarray, rng: np.random.Generator, m: int) -> np.ndarray:
+    """``m`` tiles of ``TILE_PX`` pixels at random places in the patch ``z``."""
+    rows = rng.integers(0, z.shape[0] - TILE_PX, m)
+    cols = rng.integers(0, z.shape[1] - TILE_PX, m)
+    return np.stack([z[a:a + TILE_PX, b:b + TILE_PX] for a, b in zip(rows, cols, strict=True)])
+
+
+def patch_waveforms(args: tuple[int, int, int]) -> np.ndarray:
+    """``n`` waveforms of random tiles from one patch (seeded by ``patch``)."""
+    patch, n, seed = args
+    z, rng = render_patch(patch, seed)
     out = np.empty((n, 544), np.float32)
     for start in range(0, n, 1000):
         m = min(1000, n - start)
-        rows = rng.integers(0, z.shape[0] - TILE_PX, m)
-        cols = rng.integers(0, z.shape[1] - TILE_PX, m)
-        tiles = np.stack([z[a:a + TILE_PX, b:b + TILE_PX] for a, b in zip(rows, cols, strict=True)])
+        tiles = cut_tiles(z, rng, m)
         out[start:start + m] = simulate_waveforms(tiles - tiles.mean(axis=(1, 2), keepdims=True))
     return out
 

@@ -129,6 +129,26 @@ def test_end_to_end_normalises_every_library_tile(test_run):
         "share_over_10cm"] <= 1
 
 
+def test_end_to_end_organises_tiles_into_clusters(test_run):
+    n = zarr.open_group(str(test_run / "results/library.zarr"), mode="r")["hash"].shape[0]
+    som = zarr.open_group(str(test_run / "results/som/som.zarr"), mode="r")
+    assert som["codebook"].shape == (2, 3, 20 * 20)
+    assert som["bmu"].shape == (n,) and 0 <= som["bmu"][:].min() <= som["bmu"][:].max() < 6
+    assert som["quantisation_error"].shape == (4,)
+    assert som["quantisation_error"][-1] < som["quantisation_error"][0]
+    clusters = zarr.open_group(str(test_run / "results/clusters/clusters.zarr"), mode="r")
+    node_label, tile_label = clusters["node_label"][:], clusters["tile_label"][:]
+    np.testing.assert_array_equal(tile_label, node_label[som["bmu"][:]])
+    montages = sorted((test_run / "results/clusters/montages").glob("cluster_*.png"))
+    assert len(montages) == clusters.attrs["n_clusters"] == node_label.max() + 1
+    result = json.loads((test_run / "results/eval/som.json").read_text())
+    assert -1 <= result["adjusted_rand_index"] <= 1 and 0 <= result["purity"] <= 1
+    for key in ("neighbour_agreement_raw", "neighbour_agreement_normalised"):
+        assert 0 <= result[key] <= 1
+    for png in ("som_umatrix", "optics_reachability", "tile_neighbours"):
+        assert (test_run / f"results/figures/{png}.png").stat().st_size > 10_000
+
+
 def test_same_config_same_outputs(test_run, tmp_path):
     snakemake(tmp_path, "--configfile", str(REPO / "config/test.yaml"), "--until",
               "build_library")

@@ -140,6 +140,11 @@ def matching_evaluation_targets():
     return ["results/eval/matching.json"] if SYNTHETIC else []
 
 
+def som_evaluation_targets():
+    """Clusters against surface classes need truth per tile: synthetic worlds only."""
+    return ["results/eval/som.json"] if SYNTHETIC else []
+
+
 def final_targets():
     """What `snakemake` builds by default."""
     return [
@@ -154,4 +159,10 @@ def final_targets():
         "results/figures/matches.png",
         "results/features/tiles_dct.zarr",
         "results/eval/dct.json",
+        "results/som/som.zarr",
+        "results/clusters/clusters.zarr",
+        som_evaluation_targets(),
+        "results/figures/som_umatrix.png",
+        "results/figures/optics_reachability.png",
+        "results/figures/tile_neighbours.png",
     ]

@@ -21,6 +21,13 @@ from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
 from cryolearn.synth.world import SURFACE_CLASSES
 
 
+def hillshade(tile: np.ndarray, pixel_m: float = 0.5) -> np.ndarray:
+    """RGB hillshade of a DEM tile, lit from the north-west (as every tile figure here)."""
+    shade = LightSource(azdeg=315, altdeg=35)
+    return shade.shade(tile, plt.cm.Blues_r, vert_exag=2.0, dx=pixel_m, dy=pixel_m,
+                       blend_mode="overlay")
+
+
 def pick_examples_by_class(
     class_fraction: np.ndarray, class_names: Sequence[str], min_share: float = 0.3
 ) -> list[tuple[str, int, float]]:
@@ -73,13 +80,11 @@ def plot_library_examples(
         picks = pick_examples_by_width(waveforms)
     fig, axes = plt.subplots(len(picks), 2, figsize=(9, 2.3 * len(picks)), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 2.2]})
-    shade = LightSource(azdeg=315, altdeg=35)
     t = np.arange(waveforms.shape[1])
     for row, (label, index, value) in enumerate(picks):
         tile = lib["elevation"][index]
         ax_img, ax_wf = axes[row]
-        ax_img.imshow(shade.shade(tile, plt.cm.Blues_r, vert_exag=2.0, dx=0.5, dy=0.5,
-                                  blend_mode="overlay"), extent=(0, 100, 0, 100))
+        ax_img.imshow(hillshade(tile), extent=(0, 100, 0, 100))
         ax_img.set_title(f"{label}" + (f" ({value:.0%})" if truth_stores else ""), fontsize=9)
         ax_img.set_xlabel("m", fontsize=8)
         ax_img.tick_params(labelsize=7)
@@ -264,7 +269,6 @@ def plot_matches(
                                                                  2.0 * len(picks)),
                              squeeze=False, constrained_layout=True,
                              gridspec_kw={"width_ratios": [2.6] + [1] * n_matches})
-    shade = LightSource(azdeg=315, altdeg=35)
     window = int(time_window_ns)
     t = np.arange(window)
     for row, (c, i, label) in enumerate(picks):
@@ -288,8 +292,7 @@ def plot_matches(
             ax.plot(t, wf[:window], color=blues[j], lw=0.9, label=f"match {j + 1}")
             tile_ax = axes[row, 1 + j]
             tile = library["elevation"][int(lib_row)]
-            tile_ax.imshow(shade.shade(tile, plt.cm.Blues_r, vert_exag=2.0, dx=0.5, dy=0.5,
-                                       blend_mode="overlay"), extent=(0, 100, 0, 100))
+            tile_ax.imshow(hillshade(tile), extent=(0, 100, 0, 100))
             title = f"match {j + 1}, d={dist:.3f}"
             if tile_class is not None and tile_class[lib_row] >= 0:
                 title += f"\n{SURFACE_CLASSES[int(tile_class[lib_row])]}"

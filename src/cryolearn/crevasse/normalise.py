@@ -204,6 +204,37 @@ def dct_features(normalised: np.ndarray, dct_size: int) -> np.ndarray:
     return coefficients[:, :dct_size, :dct_size].reshape(len(normalised), -1).astype(np.float32)
 
 
+#: how DCT coefficients become the vectors the SOM compares
+FEATURE_TRANSFORMS = ("signed", "magnitude", "log_magnitude")
+
+
+def feature_vectors(coefficients: np.ndarray, transform: str = "log_magnitude",
+                    floor_m: float = 0.1) -> np.ndarray:
+    """The vectors that the SOM and the neighbour evaluation compare.
+
+    ``signed`` keeps the DCT coefficients as they are (the original's
+    features). Their Euclidean distance depends on where a texture sits in the
+    tile: two crevasse fields of the same spacing but shifted by half a period
+    have opposite coefficients, and each is then nearer to a flat tile than to
+    the other, so neighbours fall back on smooth tiles. ``magnitude`` drops the
+    sign, which carries most of that phase; ``log_magnitude`` also compresses
+    the range of relief (crevasses of 1 to 20 m), as ``log(1 + |c| / floor_m)``
+    with ``floor_m`` about the DEM noise per coefficient (orthonormal DCT:
+    pixel noise of σ metres gives coefficients of σ metres).
+    """
+    c = np.asarray(coefficients, np.float32)
+    if transform == "signed":
+        return c
+    if transform == "magnitude":
+        return np.abs(c)
+    if transform == "log_magnitude":
+        if floor_m <= 0:
+            raise ValueError(f"the magnitude floor must be positive, got {floor_m}")
+        return np.log1p(np.abs(c) / np.float32(floor_m))
+    raise ValueError(f"feature transform must be one of {', '.join(FEATURE_TRANSFORMS)}; "
+                     f"got {transform!r}")
+
+
 def reconstruct(features: np.ndarray, dct_size: int, size_px: int) -> np.ndarray:
     """Tiles back from truncated DCT features (the dropped coefficients as zero)."""
     full = np.zeros((len(features), size_px, size_px), np.float64)

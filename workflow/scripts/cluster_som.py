@@ -1,0 +1,9 @@
+from cryolearn.crevasse.clusters import cluster_settings, cluster_som_store
+from cryolearn.logs import logged
+
+with logged(snakemake.log[0]) as log:
+    params, _ = cluster_settings(snakemake.params.clusters)
+    nodes = cluster_som_store(snakemake.input.som, snakemake.input.features,
+                              snakemake.input.library, snakemake.output.clusters,
+                              snakemake.output.montages, params)
+    log.info("%d OPTICS clusters", nodes.n_clusters)

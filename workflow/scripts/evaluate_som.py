@@ -1,0 +1,12 @@
+from cryolearn.crevasse.clusters import SomEvaluation, evaluate_som
+from cryolearn.crevasse.search import limit_threads
+from cryolearn.logs import logged
+
+with logged(snakemake.log[0]) as log:
+    limit_threads(snakemake.threads)
+    result = evaluate_som(snakemake.input.features, snakemake.input.som, snakemake.input.clusters,
+                          snakemake.input.library, list(snakemake.input.truth),
+                          snakemake.output[0], SomEvaluation(**snakemake.params.evaluation))
+    log.info("ARI %.3f, purity %.3f; 4-NN class agreement raw %.3f, normalised %.3f",
+             result["adjusted_rand_index"], result["purity"],
+             result["neighbour_agreement_raw"], result["neighbour_agreement_normalised"])

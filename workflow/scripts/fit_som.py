@@ -1,0 +1,9 @@
+from cryolearn.crevasse.search import limit_threads
+from cryolearn.crevasse.som import fit_som_store, som_settings
+from cryolearn.logs import logged
+
+with logged(snakemake.log[0]) as log:
+    limit_threads(snakemake.threads)
+    params, space = som_settings(snakemake.params.som)
+    result = fit_som_store(snakemake.input[0], snakemake.output[0], params, space)
+    log.info("SOM: %s", result.summary())
