@@ -27,6 +27,7 @@ import argparse
 import os
 import platform
 import time
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -108,47 +109,49 @@ def main() -> None:
     print(f"# {len(data)} tiles × {data.shape[1]} features, {args.side} × {args.side} map, "
           f"{args.epochs} epochs, same PCA start and schedule\n")
 
+    full_dims, pca_dims = data.shape[1], args.components
+    # (method, seconds per epoch, final QE in the full space, dimensions trained in)
     rows = []
     s_somoclu, cb = run_somoclu(data, start, params)
-    rows.append(("somoclu (dense CPU kernel)", s_somoclu, quantisation_error(data, cb, grid)))
-    ours = train_som(data, SomParams(**{**params.__dict__, "device": "cpu"}), start,
-                     progress=False)
+    rows.append(("somoclu (dense CPU kernel)", s_somoclu, quantisation_error(data, cb, grid),
+                 full_dims))
+    ours = train_som(data, replace(params, device="cpu"), start, progress=False)
     rows.append(("ours, PyTorch CPU, full space", float(ours.epoch_seconds.mean()),
-                 quantisation_error(data, ours.codebook, grid)))
+                 quantisation_error(data, ours.codebook, grid), full_dims))
     tic = time.perf_counter()
-    projected = train_som(data, SomParams(**{**params.__dict__, "device": "cpu",
-                                             "pca_components": args.components}), start,
+    projected = train_som(data, replace(params, device="cpu", pca_components=pca_dims), start,
                           progress=False)
     # PCA fit and projection, the lift to the full space and the error passes
     projection_overhead = time.perf_counter() - tic - float(projected.epoch_seconds.sum())
     rows.append((f"ours, PyTorch CPU, {args.components} PCA components",
-                 float(projected.epoch_seconds.mean()), projected.quantisation_error_full))
+                 float(projected.epoch_seconds.mean()), projected.quantisation_error_full,
+                 pca_dims))
     gpu = torch.cuda.is_available()
     if gpu:
-        on_gpu = train_som(data, SomParams(**{**params.__dict__, "device": "cuda"}), start,
-                           progress=False)
+        on_gpu = train_som(data, replace(params, device="cuda"), start, progress=False)
         rows.append((f"ours, PyTorch {torch.cuda.get_device_name()}, full space",
                      float(on_gpu.epoch_seconds[1:].mean() if args.epochs > 1 else
                            on_gpu.epoch_seconds.mean()),
-                     quantisation_error(data, on_gpu.codebook, grid)))
+                     quantisation_error(data, on_gpu.codebook, grid), full_dims))
     print("| method | s / epoch | final QE (full space) | QE vs somoclu | speed vs somoclu |")
     print("| --- | --- | --- | --- | --- |")
-    for name, seconds, qe in rows:
+    for name, seconds, qe, _ in rows:
         print(f"| {name} | {seconds:.2f} | {qe:.3f} | {qe / rows[0][2] - 1:+.2%} | "
               f"{s_somoclu / seconds:.1f}× |")
 
-    per_unit = {name: seconds / (len(data) * nodes * dims) for (name, seconds, _), dims in
-                zip(rows, [data.shape[1], data.shape[1], args.components], strict=False)}
+    # seconds per sample × node × feature of each method
+    per_unit = [seconds / (len(data) * nodes * dims) for _, seconds, _, dims in rows]
     print(f"\n# projected: the original's problem, {FULL_TILES} × {FULL_FEATURES} on "
           f"{FULL_ROWS} × {FULL_COLUMNS}, {FULL_EPOCHS} epochs (the original: about 4 h)\n")
     print("| method | projected time |")
     print("| --- | --- |")
-    somoclu_total = FULL_EPOCHS * per_unit[rows[0][0]] * FULL_TILES * FULL_ROWS * FULL_COLUMNS \
+    # somoclu's measured epoch includes its update, so its cost scales as a whole
+    somoclu_total = FULL_EPOCHS * per_unit[0] * FULL_TILES * FULL_ROWS * FULL_COLUMNS \
         * FULL_FEATURES
     print(f"| somoclu, {threads} CPU threads | {somoclu_total / 3600:.0f} h |")
-    full = full_problem_seconds(per_unit[rows[1][0]], FULL_FEATURES, cpu)
+    full = full_problem_seconds(per_unit[1], FULL_FEATURES, cpu)
     print(f"| ours, CPU, full space | {full / 3600:.1f} h |")
-    reduced = full_problem_seconds(per_unit[rows[2][0]], args.components, cpu)
+    reduced = full_problem_seconds(per_unit[2], pca_dims, cpu)
     overhead = projection_overhead * FULL_TILES / len(data)  # linear in the tiles: an upper bound
     print(f"| ours, CPU, {args.components} PCA components (incl. {overhead / 60:.1f} min of PCA, "
           f"lift and error passes) | {(reduced + overhead) / 60:.1f} min |")
@@ -162,7 +165,7 @@ def main() -> None:
         measured = time.perf_counter() - tic
         print(f"| ours, {torch.cuda.get_device_name()}, {args.components} components "
               f"(measured on random data) | {measured:.0f} s |")
-        full_gpu = full_problem_seconds(per_unit[rows[-1][0]], FULL_FEATURES, device)
+        full_gpu = full_problem_seconds(per_unit[-1], FULL_FEATURES, device)
         print(f"| ours, {torch.cuda.get_device_name()}, full space | {full_gpu / 60:.1f} min |")
 
 

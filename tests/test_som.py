@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -25,7 +27,6 @@ from cryolearn.crevasse.som import (
     best_matching_units,
     fit_som_store,
     initial_codebook,
-    params_record,
     sample_pass,
     train_som,
 )
@@ -65,6 +66,17 @@ def test_map_geometry():
     assert MapGrid(4, 6).distance(0, 5) == pytest.approx(5.0)
     with pytest.raises(ValueError, match="even number of rows"):
         SomParams(rows=3, columns=4, maptype="toroid", gridtype="hexagonal")
+
+
+@pytest.mark.parametrize("maptype", MAP_TYPES)
+@pytest.mark.parametrize("gridtype", GRID_TYPES)
+@pytest.mark.parametrize("shape", [(2, 3), (4, 6), (6, 9)])
+def test_adjacent_pairs_equal_those_of_the_distance_matrix(maptype, gridtype, shape):
+    if maptype == "toroid" and gridtype == "hexagonal" and shape[0] % 2:
+        pytest.skip("a hexagonal toroid needs an even number of rows")
+    grid = MapGrid(*shape, maptype, gridtype)
+    i, j = np.nonzero(np.triu(grid.distance_matrix() ** 2 <= 1 + 1e-6, k=1))
+    np.testing.assert_array_equal(grid.adjacent_pairs(), np.column_stack([i, j]))
 
 
 def test_best_matching_units_equal_brute_force():
@@ -107,8 +119,7 @@ def test_backends_agree_from_the_same_start(maptype):
     params = SomParams(rows=6, columns=8, epochs=5, maptype=maptype, seed=4)
     start = initial_codebook(x, params)
     ours = train_som(x, params, start, progress=False)
-    reference = train_som(x, SomParams(**{**params_record(params), "backend": "somoclu"}),
-                          start, progress=False)
+    reference = train_som(x, replace(params, backend="somoclu"), start, progress=False)
     assert ours.quantisation_error[0] == pytest.approx(reference.quantisation_error[0])
     assert ours.quantisation_error[-1] == pytest.approx(reference.quantisation_error[-1],
                                                         rel=0.02)

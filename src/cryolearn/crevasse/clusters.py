@@ -125,9 +125,7 @@ def cluster_som_store(som_store: str | Path, features_store: str | Path,
     bmu = som["bmu"][:]
     nodes = cluster_codebook(codebook, params)
     tile_labels = nodes.labels[bmu] if len(bmu) else np.zeros(0, np.int32)
-    space = FeatureSpace(str(som.attrs["feature_transform"]),
-                         float(som.attrs["magnitude_floor_m"]))
-    features = som_features(features_store, space)
+    features = som_features(features_store, FeatureSpace.of_som(som))
     central = central_tiles(features, tile_labels, nodes.n_clusters, params.montage_tiles)
     noise_tiles = float((tile_labels < 0).mean()) if len(tile_labels) else 0.0
     attrs = {"n_clusters": nodes.n_clusters, "rows": rows, "columns": columns,
@@ -141,8 +139,7 @@ def cluster_som_store(som_store: str | Path, features_store: str | Path,
         write_array(group, "ordering", nodes.ordering, ("position",))
         write_array(group, "reachability", nodes.reachability, ("node",))
         write_array(group, "core_distance", nodes.core_distance, ("node",))
-        write_array(group, "central_tile", central.reshape(nodes.n_clusters, -1).astype(np.int32),
-                    ("cluster", "rank"))
+        write_array(group, "central_tile", central.astype(np.int32), ("cluster", "rank"))
         for name in ("hash", "split"):
             write_array(group, name, som[name][:], ("tile",), chunk_rows=65536, dtype=str)
     montage_dir = Path(montage_dir)
@@ -256,12 +253,12 @@ def evaluate_som(features_store: str | Path, som_store: str | Path,
     rng = np.random.default_rng(settings.seed)
     rows = np.sort(rng.choice(known, size=min(settings.sample, len(known)), replace=False))
     positions = np.column_stack([library["x"][:], library["y"][:]])[rows]
-    space = FeatureSpace(str(som.attrs["feature_transform"]),
-                         float(som.attrs["magnitude_floor_m"]))
+    space = FeatureSpace.of_som(som)
+    coefficients = som_features(features_store, FeatureSpace("signed"), rows)
     spaces = {
         "raw": raw_tile_vectors(library, rows),
-        "normalised": som_features(features_store, space)[rows],
-        "signed_dct": som_features(features_store, FeatureSpace("signed"))[rows],
+        "normalised": space.vectors(coefficients),
+        "signed_dct": coefficients,
     }
     sample_classes = classes[rows]
     per_class: dict[str, dict[str, float]] = {}

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from cryolearn.crevasse.autoencoder import pick_device
 from cryolearn.crevasse.normalise import feature_vectors
 from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group, write_array
 
@@ -169,13 +170,26 @@ class MapGrid:
         return self.distance(nodes[:, None], nodes[None, :])
 
     def adjacent_pairs(self) -> np.ndarray:
-        """(m, 2) node pairs ``i < j`` at map distance 1 (4 or 6 neighbours, wraps included)."""
-        pairs = []
-        for i in range(self.n_nodes):
-            j = np.arange(i + 1, self.n_nodes)
-            near = j[self.distance(i, j) ** 2 <= _ADJACENT_SQ]
-            pairs.extend((i, int(k)) for k in near)
-        return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        """(m, 2) node pairs ``i < j`` at map distance 1 (4 or 6 neighbours, wraps included).
+
+        Only the 8 surrounding nodes can be at distance 1 (also on a hexagonal
+        grid), so candidates come from those offsets: linear in the map size.
+        """
+        nodes = np.arange(self.n_nodes)
+        row, col = np.divmod(nodes, self.columns)
+        candidates = []
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                r, c = row + dr, col + dc
+                if self.maptype == "toroid":
+                    r, c = r % self.rows, c % self.columns
+                inside = (r >= 0) & (r < self.rows) & (c >= 0) & (c < self.columns)
+                candidates.append(np.column_stack([nodes[inside],
+                                                   (r * self.columns + c)[inside]]))
+        pairs = np.concatenate(candidates)
+        pairs = pairs[(pairs[:, 0] < pairs[:, 1])
+                      & (self.distance(pairs[:, 0], pairs[:, 1]) ** 2 <= _ADJACENT_SQ)]
+        return np.unique(pairs, axis=0).astype(np.int64).reshape(-1, 2)
 
     def neighbourhood_factors(self, radius: float, std_coeff: float = 0.5,
                               compact_support: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -279,7 +293,10 @@ class SampleChunks:
         self.n, self.n_features = data.shape
         self.mean = self._mean()
         self._cached: torch.Tensor | None = None
-        if isinstance(data, np.ndarray) and _fits_on_device(data.nbytes, device):
+        if device.type == "cuda" and isinstance(data, np.ndarray) \
+                and data.nbytes < 0.5 * torch.cuda.mem_get_info(device)[0]:
+            # on the GPU, one upload instead of one per epoch; on the CPU a cache would
+            # only double the memory
             self._cached = torch.as_tensor(np.asarray(data, np.float32), device=device) - self.mean
 
     def _mean(self) -> torch.Tensor:
@@ -295,13 +312,6 @@ class SampleChunks:
             else:
                 chunk = np.asarray(self.data[start:start + self.chunk_rows], np.float32)
                 yield start, torch.as_tensor(chunk, device=self.device) - self.mean
-
-
-def _fits_on_device(nbytes: int, device: torch.device) -> bool:
-    if device.type != "cuda":
-        return True
-    free, _ = torch.cuda.mem_get_info(device)
-    return nbytes < 0.5 * free
 
 
 def chunk_rows_for(n_nodes: int, chunk_mb: int) -> int:
@@ -405,7 +415,7 @@ def somoclu_epoch(data: np.ndarray, codebook: np.ndarray, radius: float,
 
 
 def principal_axes(data: Any, n_components: int, sample: int, seed: int,
-                   chunk_rows: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   chunk_rows: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Mean, leading principal axes and their variances, from at most ``sample`` rows.
 
     Returns
@@ -413,6 +423,7 @@ def principal_axes(data: Any, n_components: int, sample: int, seed: int,
     mean : (d,)
     axes : (n_components, d), orthonormal rows, by decreasing variance
     variance : (n_components,)
+    total_variance : the sample's total variance (over all axes)
     """
     n, d = data.shape
     rows = np.arange(n)
@@ -425,8 +436,8 @@ def principal_axes(data: Any, n_components: int, sample: int, seed: int,
     x -= mean
     _, s, vt = np.linalg.svd(x, full_matrices=False)
     k = min(n_components, vt.shape[0])
-    variance = s[:k] ** 2 / max(len(x) - 1, 1)
-    return mean, vt[:k], variance
+    all_variance = s ** 2 / max(len(x) - 1, 1)
+    return mean, vt[:k], all_variance[:k], float(all_variance.sum())
 
 
 def initial_codebook(data: Any, params: SomParams) -> np.ndarray:
@@ -440,7 +451,7 @@ def initial_codebook(data: Any, params: SomParams) -> np.ndarray:
         rng = np.random.default_rng(params.seed)
         picks = np.sort(rng.choice(n, size=params.n_nodes, replace=n < params.n_nodes))
         return np.asarray(data[picks], np.float32)
-    mean, axes, variance = principal_axes(data, 2, params.pca_sample, params.seed)
+    mean, axes, variance, _ = principal_axes(data, 2, params.pca_sample, params.seed)
     if len(axes) < 2:
         axes = np.vstack([axes, np.zeros((2 - len(axes), d))])
         variance = np.concatenate([variance, np.zeros(2 - len(variance))])
@@ -472,20 +483,10 @@ class Projection:
 
 def fit_projection(data: Any, params: SomParams) -> Projection:
     """PCA of the features with ``params.pca_components`` axes."""
-    mean, axes, variance = principal_axes(data, params.pca_components, params.pca_sample,
-                                          params.seed)
-    total = _total_variance(data, mean, params.pca_sample, params.seed)
+    mean, axes, variance, total = principal_axes(data, params.pca_components,
+                                                 params.pca_sample, params.seed)
     explained = float(variance.sum() / total) if total > 0 else 1.0
     return Projection(mean, axes, variance, explained)
-
-
-def _total_variance(data: Any, mean: np.ndarray, sample: int, seed: int) -> float:
-    n = data.shape[0]
-    rows = np.arange(n)
-    if n > sample:
-        rows = np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
-    x = np.asarray(data[rows], np.float64) - mean
-    return float((x ** 2).sum() / max(len(x) - 1, 1))
 
 
 def umatrix(codebook: np.ndarray, grid: MapGrid) -> np.ndarray:
@@ -497,10 +498,12 @@ def umatrix(codebook: np.ndarray, grid: MapGrid) -> np.ndarray:
     return (total / np.maximum(count, 1)).reshape(grid.rows, grid.columns)
 
 
-def pick_som_device(preference: str) -> torch.device:
-    if preference == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(preference)
+def check_map_fits(params: SomParams, n_samples: int, source: str = "the data") -> None:
+    """A clear error if the map has more nodes than there are samples."""
+    if params.n_nodes > n_samples:
+        raise ValueError(f"{source}: a SOM of {params.rows} × {params.columns} = "
+                         f"{params.n_nodes} nodes is larger than its {n_samples} tiles; make "
+                         f"som.rows × som.columns at most {n_samples} (a few tiles per node)")
 
 
 def train_som(data: Any, params: SomParams, initial: np.ndarray | None = None, *,
@@ -521,9 +524,7 @@ def train_som(data: Any, params: SomParams, initial: np.ndarray | None = None, *
         the wrong shape
     """
     n, d = data.shape
-    if params.n_nodes > n:
-        raise ValueError(f"a SOM of {params.rows} × {params.columns} = {params.n_nodes} nodes "
-                         f"is larger than the {n} samples: make som.rows × som.columns at most {n}")
+    check_map_fits(params, n)
     initial = initial_codebook(data, params) if initial is None else np.asarray(initial)
     if initial.size != params.n_nodes * d:
         raise ValueError(f"initial codebook of shape {initial.shape} does not fit a map of "
@@ -538,7 +539,7 @@ def train_som(data: Any, params: SomParams, initial: np.ndarray | None = None, *
             np.float32)
         log.info("training on %d principal components (%.1f %% of the variance)",
                  len(projection.axes), 100 * projection.explained)
-    device = pick_som_device(params.device) if params.backend == "torch" else torch.device("cpu")
+    device = pick_device(params.device) if params.backend == "torch" else torch.device("cpu")
     grid = params.grid()
     samples = SampleChunks(train_data, device, chunk_rows_for(params.n_nodes, params.chunk_mb))
     codebook = torch.as_tensor(start, device=device)
@@ -573,15 +574,14 @@ def train_som(data: Any, params: SomParams, initial: np.ndarray | None = None, *
         result = sample_pass(samples, codebook, grid, accumulate=False)
         qe.append(result.quantisation_error)
         te.append(result.topographic_error)
-    final = result
     full_codebook = codebook.cpu().numpy()
-    full_distance = final.bmu_distance
+    full_distance = result.bmu_distance
     if projection is not None:
-        full_codebook, full_distance = lift_codebook(data, final.bmu, full_codebook, projection,
+        full_codebook, full_distance = lift_codebook(data, result.bmu, full_codebook, projection,
                                                      grid, float(radii[-1]), params)
     return SomResult(
         params=params, codebook=full_codebook.reshape(params.rows, params.columns, d),
-        bmu=final.bmu, bmu_distance=full_distance,
+        bmu=result.bmu, bmu_distance=full_distance,
         quantisation_error=np.array(qe), topographic_error=np.array(te), radius=radii,
         epoch_seconds=np.array(seconds), umatrix=umatrix(full_codebook, grid),
         space=f"pca{len(projection.axes)}" if projection is not None else "full",
@@ -621,11 +621,6 @@ def lift_codebook(data: Any, bmu: np.ndarray, projected_codebook: np.ndarray,
     return codebook, distance
 
 
-def params_record(params: SomParams) -> dict[str, Any]:
-    """The parameters as plain values, for store attributes and reports."""
-    return asdict(params)
-
-
 @dataclass(frozen=True)
 class FeatureSpace:
     """Which vectors of the DCT store the map organises (see :func:`normalise.feature_vectors`)."""
@@ -633,15 +628,26 @@ class FeatureSpace:
     transform: str = "log_magnitude"
     floor_m: float = 0.1
 
+    @classmethod
+    def of_som(cls, som: Any) -> FeatureSpace:
+        """The feature space a map (an open ``som.zarr`` group) was trained in."""
+        return cls(str(som.attrs["feature_transform"]), float(som.attrs["magnitude_floor_m"]))
+
+    def vectors(self, coefficients: np.ndarray) -> np.ndarray:
+        return feature_vectors(coefficients, self.transform, self.floor_m)
+
 
 def som_features(features_store: str | Path, space: FeatureSpace,
-                 chunk_rows: int = 8192) -> np.ndarray:
-    """The (tiles, K²) vectors of ``features_store`` in the map's feature space."""
+                 rows: np.ndarray | None = None, chunk_rows: int = 8192) -> np.ndarray:
+    """The vectors of ``features_store`` in the map's feature space (all tiles, or ``rows``)."""
     coefficients = open_group(features_store)["features"]
+    if rows is not None:
+        return space.vectors(coefficients.get_orthogonal_selection((np.asarray(rows),
+                                                                     slice(None))))
     out = np.empty(coefficients.shape, np.float32)
     for start in range(0, coefficients.shape[0], chunk_rows):
         block = coefficients[start:start + chunk_rows]
-        out[start:start + len(block)] = feature_vectors(block, space.transform, space.floor_m)
+        out[start:start + len(block)] = space.vectors(block)
     return out
 
 
@@ -664,10 +670,7 @@ def fit_som_store(features_store: str | Path, out_store: str | Path, params: Som
     space = space or FeatureSpace()
     store = open_group(features_store)
     n_tiles = store["features"].shape[0]
-    if params.n_nodes > n_tiles:
-        raise ValueError(f"{features_store}: a SOM of {params.rows} × {params.columns} = "
-                         f"{params.n_nodes} nodes is larger than its {n_tiles} tiles; make "
-                         f"som.rows × som.columns at most {n_tiles} (a few tiles per node)")
+    check_map_fits(params, n_tiles, str(features_store))  # before reading the features
     data = som_features(features_store, space)
     result = train_som(data, params, progress=progress)
     grid = params.grid()
@@ -677,7 +680,7 @@ def fit_som_store(features_store: str | Path, out_store: str | Path, params: Som
             "rows": params.rows, "columns": params.columns, "maptype": params.maptype,
             "gridtype": params.gridtype, "backend": params.backend, "space": result.space,
             "feature_transform": space.transform, "magnitude_floor_m": space.floor_m,
-            "params": params_record(params), "summary": result.summary(), **result.extra,
+            "params": asdict(params), "summary": result.summary(), **result.extra,
             "features": str(features_store),
         })
         d = result.codebook.shape[2]

@@ -19,6 +19,7 @@ from cryolearn.crevasse.search import ExactIndex, ExactParams
 from cryolearn.crevasse.som import FeatureSpace, MapGrid, som_features
 from cryolearn.io.zarrstore import open_group
 from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
+from cryolearn.synth.world import CLASS_CODE, SURFACE_CLASSES
 
 #: cluster colours: tab20 without its two greys, which mean noise here
 _CLUSTER_COLOURS = [c for i, c in enumerate(plt.get_cmap("tab20").colors) if i not in (14, 15)]
@@ -71,7 +72,7 @@ def _boundary_segments(grid: MapGrid, labels: np.ndarray) -> np.ndarray:
     return np.array(segments).reshape(-1, 2, 2)
 
 
-def _node_image(ax: plt.Axes, grid: MapGrid, values: np.ndarray, cmap: Any, **kwargs: Any) -> Any:
+def _node_image(ax: plt.Axes, grid: MapGrid, values: Any, cmap: Any, **kwargs: Any) -> Any:
     pos = grid.positions()
     marker = "s" if grid.gridtype == "rectangular" else "h"
     size = (72 * 4.8 / max(grid.columns, grid.rows)) ** 2
@@ -95,11 +96,8 @@ def plot_umatrix(som_store: str | Path, clusters_store: str | Path, out_png: str
     axes[0].add_collection(LineCollection(segments, colors="cyan", linewidths=1.6))
     axes[0].set_title("U-matrix and cluster boundaries")
     n_clusters = int(clusters.attrs["n_clusters"])
-    colours = cluster_colours(labels)
+    _node_image(axes[1], grid, cluster_colours(labels), None)
     pos = grid.positions()
-    marker = "s" if grid.gridtype == "rectangular" else "h"
-    size = (72 * 4.8 / max(grid.columns, grid.rows)) ** 2
-    axes[1].scatter(pos[:, 0], pos[:, 1], c=colours, marker=marker, s=size, linewidths=0)
     for label in range(n_clusters):
         members = pos[labels == label]
         axes[1].text(*members.mean(axis=0), str(label), ha="center", va="center", fontsize=8,
@@ -164,13 +162,10 @@ def plot_neighbours_before_after(library_store: str | Path, features_store: str 
         classes = dominant_class(class_fractions_for_hashes(truth_stores, library["hash"][:])[0])
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(n, size=min(n, 3000), replace=False))
-    space = FeatureSpace(str(som.attrs["feature_transform"]),
-                         float(som.attrs["magnitude_floor_m"]))
+    space = FeatureSpace.of_som(som)
     spaces = {"raw heights": raw_tile_vectors(library, rows),
-              f"normalised DCT ({space.transform})": som_features(features_store, space)[rows]}
+              f"normalised DCT ({space.transform})": som_features(features_store, space, rows)}
     query = _pick_query(spaces["raw heights"], classes, rows)
-    from cryolearn.synth.world import SURFACE_CLASSES
-
     def title(row: int) -> str:
         if classes is None or classes[row] < 0:
             return f"tile {row}"
@@ -196,7 +191,7 @@ def plot_neighbours_before_after(library_store: str | Path, features_store: str 
 def _pick_query(raw: np.ndarray, classes: np.ndarray | None, rows: np.ndarray) -> int:
     relief = np.ptp(raw, axis=1)
     if classes is not None:
-        crevassed = np.flatnonzero(classes[rows] == 1)
+        crevassed = np.flatnonzero(classes[rows] == CLASS_CODE["crevasses"])
         if len(crevassed):
             return int(rows[crevassed[np.argsort(relief[crevassed])[len(crevassed) // 2]]])
     return int(rows[np.argmax(relief)])
