@@ -17,6 +17,7 @@ include: "workflow/rules/glas.smk"
 include: "workflow/rules/autoencoder.smk"
 include: "workflow/rules/matching.smk"
 include: "workflow/rules/features.smk"
+include: "workflow/rules/crevasse.smk"
 include: "workflow/rules/figures.smk"
 
 

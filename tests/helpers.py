@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import rasterio
 from rasterio.transform import Affine
+
+from cryolearn.io.zarrstore import create_group, write_array
 
 DEFAULT_TRANSFORM = Affine(0.45, 0, -190000.0, 0, -0.45, -2280000.0)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -56,3 +59,45 @@ def plane_tiles(n: int, slope_x: float, slope_y: float = 0.0, size: int = 200,
     x, y = np.meshgrid(c, -c)
     z = slope_x * x + slope_y * y
     return np.repeat(z[None].astype(np.float32), n, axis=0)
+
+
+def write_clustering(root: Path, tile_label: np.ndarray, n_clusters: int) -> dict[str, Path]:
+    """A library (small tiles), a clusters store and montages, as the pipeline writes them."""
+    n = len(tile_label)
+    hashes = np.array([f"h{i:04d}" for i in range(n)])
+    rng = np.random.default_rng(0)
+    library = create_group(root / "library.zarr")
+    write_array(library, "elevation", rng.normal(0, 1, (n, 20, 20)).astype(np.float32),
+                ("tile", "row", "col"))
+    write_array(library, "hash", hashes, ("tile",), dtype=str)
+    clusters = create_group(root / "clusters.zarr", {"n_clusters": n_clusters})
+    write_array(clusters, "node_label", np.arange(n_clusters, dtype=np.int32), ("node",))
+    write_array(clusters, "tile_label", tile_label.astype(np.int32), ("tile",))
+    central = np.full((n_clusters, 2), -1, np.int32)
+    for c in range(n_clusters):
+        members = np.flatnonzero(tile_label == c)[:2]
+        central[c, :len(members)] = members
+    write_array(clusters, "central_tile", central, ("cluster", "rank"))
+    write_array(clusters, "hash", hashes, ("tile",), dtype=str)
+    montages = root / "montages"
+    montages.mkdir()
+    for c in range(n_clusters):
+        plt.imsave(montages / f"cluster_{c:04d}.png", rng.random((8, 8)))
+    return {"library": root / "library.zarr", "clusters": root / "clusters.zarr",
+            "montages": montages}
+
+
+def write_matches(path: Path, neighbour: np.ndarray, distance: np.ndarray,
+                  matched: np.ndarray, x: np.ndarray, y: np.ndarray) -> Path:
+    n = len(neighbour)
+    group = create_group(path, {"campaign": path.stem})
+    write_array(group, "neighbour", neighbour.astype(np.int64), ("shot", "k"))
+    write_array(group, "distance", distance.astype(np.float32), ("shot", "k"))
+    write_array(group, "matched", matched, ("shot",))
+    write_array(group, "x", x, ("shot",))
+    write_array(group, "y", y, ("shot",))
+    for name in ("lat", "lon", "time"):
+        write_array(group, name, np.zeros(n), ("shot",))
+    write_array(group, "rec_ndx", np.arange(n, dtype=np.int64), ("shot",))
+    write_array(group, "shot_count", np.ones(n, np.int32), ("shot",))
+    return path

@@ -216,7 +216,8 @@ def test_schema_violation_fails_at_start_naming_the_key(tmp_path, updates, messa
 
 def test_directory_source_with_an_empty_flight_folder_is_named(tmp_path):
     (tmp_path / "dems/EMPTY_FLIGHT").mkdir(parents=True)
-    config = write_config(tmp_path, {"dem": {"source": "directory", "dir": "dems"}})
+    config = write_config(tmp_path, {"dem": {"source": "directory", "dir": "dems"},
+                                     "labels": {"source": "file"}})
     result = snakemake(tmp_path, "--configfile", str(config), "-n", check=False)
     assert result.returncode != 0
     assert "EMPTY_FLIGHT: flight folder holds no DEM frames" in result.stdout + result.stderr
@@ -241,3 +242,56 @@ def test_a_campaign_without_geolocation_fails_naming_it_and_leaves_no_store(tmp_
     log = (tmp_path / "logs/ingest_glas/L3A.log").read_text()
     assert "no GLAH06 or GLAH14 granule for GLAH01 GLAH01_033_2107_003_0211_0_01_0001.H5" in log
     assert not (tmp_path / "results/shots/L3A.zarr").exists()
+
+
+def test_end_to_end_maps_crevasse_probability_per_year_and_change(test_run):
+    labels = yaml.safe_load((test_run / "results/clusters/labels_synthetic_truth.yaml")
+                            .read_text())
+    clusters = zarr.open_group(str(test_run / "results/clusters/clusters.zarr"), mode="r")
+    assert set(labels["labels"]) <= set(range(clusters.attrs["n_clusters"]))
+    for campaign in ("L2A", "L3I"):
+        shots = zarr.open_group(str(test_run / f"results/crevasse/{campaign}.zarr"), mode="r")
+        matches = zarr.open_group(str(test_run / f"results/matches/{campaign}.zarr"), mode="r")
+        p = shots["probability"][:]
+        assert p.shape == matches["matched"].shape
+        assert np.all((p[np.isfinite(p)] >= 0) & (p[np.isfinite(p)] <= 1))
+        assert np.all(np.isnan(p[~matches["matched"][:]]))
+        k = matches["neighbour"].shape[1]
+        assert np.all(shots["n_known"][:] + shots["n_unknown"][:] <= k)
+    grid = json.loads((test_run / "results/maps/grid.json").read_text())
+    assert grid["cell_m"] == 500.0
+    for year in (2003, 2007):
+        with rasterio.open(test_run / f"results/maps/crevasse_{year}.tif") as src:
+            assert src.crs.to_epsg() == 3413 and src.count == 2 and src.res == (500.0, 500.0)
+            assert src.read(2).sum() > 0
+    # 2008 has no campaign: an explicit empty map and a warning in the log
+    with rasterio.open(test_run / "results/maps/crevasse_2008.tif") as src:
+        assert np.isnan(src.read(1)).all() and not src.read(2).any()
+    assert "no shot with a probability" in (test_run / "logs/rasterise_year/2008.log").read_text()
+    with rasterio.open(test_run / "results/maps/change_2007_2008.tif") as src:
+        assert np.isnan(src.read(1)).all()
+    with rasterio.open(test_run / "results/maps/change_2003_2007.tif") as src:
+        assert np.isfinite(src.read(1)).any()
+    scores = json.loads((test_run / "results/eval/crevasse.json").read_text())
+    assert set(scores["campaigns"]) == {"L2A", "L3I"}
+    assert scores["overall"]["n_shots"] == sum(
+        s["n_shots"] for s in scores["campaigns"].values())
+    assert set(scores["years"]) == {"2003", "2007", "2008"}
+    assert set(scores["changes"]) == {"2003_2007", "2007_2008"}
+    for png in ("crevasse_maps", "crevasse_change", "crevasse_reliability"):
+        assert (test_run / f"results/figures/{png}.png").stat().st_size > 10_000
+
+
+def test_report_is_one_self_contained_page(test_run):
+    snakemake(test_run, "--configfile", str(REPO / "config/test.yaml"),
+              "--report", "results/report.html")
+    html = (test_run / "results/report.html").read_text()
+    assert "crevasse_maps.png" in html and "crevasse.json" in html
+
+
+def test_synthetic_truth_labels_on_real_dems_are_refused_at_start(tmp_path):
+    (tmp_path / "dems/FLIGHT").mkdir(parents=True)
+    config = write_config(tmp_path, {"dem": {"source": "directory", "dir": "dems"}})
+    result = snakemake(tmp_path, "--configfile", str(config), "-n", check=False)
+    assert result.returncode != 0
+    assert "labels.source synthetic_truth needs a synthetic world" in result.stdout + result.stderr

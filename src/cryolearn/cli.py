@@ -1,4 +1,4 @@
-"""``cryolearn`` command line: synthetic data and inspection of stores."""
+"""``cryolearn`` command line: synthetic data, labelling of clusters, inspection of stores."""
 
 from __future__ import annotations
 
@@ -62,6 +62,29 @@ def _synth_glas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _label(args: argparse.Namespace) -> int:
+    from cryolearn.crevasse.label_server import LabellingSession, make_server, page_url
+
+    session = LabellingSession(args.clusters, args.library, args.montages, args.labels,
+                               examples=args.examples)
+    server = make_server(session, args.host, args.port)
+    url = page_url(server)
+    done = len(session.labels.labels)
+    print(f"labelling {session.clustering.n_clusters} clusters ({done} labelled) at {url}\n"
+          f"labels are saved to {args.labels} at every click; Ctrl-C stops the server")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print(f"stopped; {len(session.labels.labels)} labels in {args.labels}")
+    finally:
+        server.server_close()
+    return 0
+
+
 def _inspect(args: argparse.Namespace) -> int:
     import xarray as xr
 
@@ -92,6 +115,21 @@ def build_parser() -> argparse.ArgumentParser:
     glas.add_argument("--truth", default="resources/demo/truth/glas", help="truth folder")
     glas.set_defaults(func=_synth_glas)
 
+    label = sub.add_parser("label", help="label OPTICS clusters on a local web page")
+    label.add_argument("--clusters", default="results/clusters/clusters.zarr",
+                       help="clusters store")
+    label.add_argument("--library", default="results/library.zarr", help="tile library")
+    label.add_argument("--montages", default="results/clusters/montages",
+                       help="folder of cluster montages")
+    label.add_argument("--labels", default="config/cluster_labels.yaml",
+                       help="labels file to continue and save")
+    label.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    label.add_argument("--port", type=int, default=8765, help="port (0: any free one)")
+    label.add_argument("--examples", type=int, default=6,
+                       help="further random tiles shown per cluster")
+    label.add_argument("--open", action="store_true", help="open the page in a browser")
+    label.set_defaults(func=_label)
+
     inspect = sub.add_parser("inspect", help="summarise a Zarr store")
     inspect.add_argument("store")
     inspect.set_defaults(func=_inspect)
@@ -107,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     except _UnknownNames as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (DemError, GlasError, FileNotFoundError, KeyError, ValueError) as exc:
+    except (DemError, GlasError, FileNotFoundError, KeyError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from cryolearn.constants import CAMPAIGN_YEARS
 from cryolearn.synth.flights import FlightSpec, flight_configs, frame_paths, truth_path_for
 from cryolearn.synth.glas import granule_names
 
@@ -64,6 +65,9 @@ CAMPAIGNS = campaign_names()
 wildcard_constraints:
     flight="|".join(FLIGHTS),
     campaign="|".join(CAMPAIGNS),
+    year=r"\d{4}",
+    year1=r"\d{4}",
+    year2=r"\d{4}",
 
 
 def synthetic_frames(flight):
@@ -165,4 +169,99 @@ def final_targets():
         "results/figures/som_umatrix.png",
         "results/figures/optics_reachability.png",
         "results/figures/tile_neighbours.png",
+        expand("results/crevasse/{campaign}.zarr", campaign=CAMPAIGNS),
+        year_maps(),
+        change_maps(),
+        crevasse_evaluation_targets(),
+        "results/figures/crevasse_maps.png",
+        "results/figures/crevasse_change.png",
     ]
+
+
+# ----------------------------------------------------------- crevasse maps
+def labels_file():
+    """The cluster labels shot_probabilities reads: a person's file, or synthetic truth's."""
+    if config["labels"]["source"] == "synthetic_truth":
+        if not SYNTHETIC:
+            raise ValueError("labels.source synthetic_truth needs a synthetic world "
+                             "(dem.source: synthetic); label the clusters with `cryolearn label`")
+        return "results/clusters/labels_synthetic_truth.yaml"
+    return config["labels"]["file"]
+
+
+def campaign_year(name):
+    """Calendar year a campaign is mapped in: config, the synthetic date, or the GLAS table."""
+    overrides = config["maps"]["campaign_years"]
+    if name in overrides:
+        return int(overrides[name])
+    if SYNTHETIC_GLAS:
+        dates = {c["name"]: c["date"] for c in config["synth"]["glas"]["campaigns"]}
+        return int(str(dates[name])[:4])
+    if name in CAMPAIGN_YEARS:
+        return CAMPAIGN_YEARS[name]
+    raise ValueError(f"campaign {name}: year unknown; give it in maps.campaign_years")
+
+
+def campaigns_by_year():
+    """Campaigns of each mapped year; a configured year without campaigns maps nothing."""
+    by_year = {}
+    for name in CAMPAIGNS:
+        by_year.setdefault(campaign_year(name), []).append(name)
+    years = config["maps"]["years"] or sorted(by_year)
+    return {int(year): by_year.get(int(year), []) for year in years}
+
+
+def change_pairs():
+    """(earlier, later) pairs of mapped years: configured, or consecutive and first to last."""
+    years = sorted(CAMPAIGNS_OF_YEAR)
+    pairs = config["maps"]["change_pairs"]
+    if pairs is None:
+        pairs = list(zip(years[:-1], years[1:]))
+        if len(years) > 2:
+            pairs.append((years[0], years[-1]))
+    unknown = sorted({y for pair in pairs for y in pair} - set(years))
+    if unknown:
+        raise ValueError(f"maps.change_pairs: years {unknown} are not mapped (years: {years})")
+    backwards = [list(p) for p in pairs if p[0] >= p[1]]
+    if backwards:
+        raise ValueError(f"maps.change_pairs: earlier year first, not {backwards}")
+    return [(int(a), int(b)) for a, b in pairs]
+
+
+CAMPAIGNS_OF_YEAR = campaigns_by_year()
+CHANGE_PAIRS = change_pairs()
+
+
+def year_stores(wildcards):
+    """Probability stores of the campaigns of one mapped year (none: an empty map)."""
+    campaigns = CAMPAIGNS_OF_YEAR[int(wildcards.year)]
+    return expand("results/crevasse/{campaign}.zarr", campaign=campaigns)
+
+
+def map_grid_inputs(wildcards):
+    """With configured bounds the grid needs nothing; otherwise every campaign's shots."""
+    if config["maps"]["bounds"] is not None:
+        return []
+    return expand("results/crevasse/{campaign}.zarr", campaign=CAMPAIGNS)
+
+
+def background_dem():
+    """Regional DEM drawn under the maps: configured, the synthetic world's, or none."""
+    if config["maps"]["background"]:
+        return [config["maps"]["background"]]
+    return [config["synth"]["surface_dem"]] if SYNTHETIC else []
+
+
+def year_maps():
+    return expand("results/maps/crevasse_{year}.tif", year=sorted(CAMPAIGNS_OF_YEAR))
+
+
+def change_maps():
+    return [f"results/maps/change_{a}_{b}.tif" for a, b in CHANGE_PAIRS]
+
+
+def crevasse_evaluation_targets():
+    """Scores against truth under each footprint: synthetic campaigns only."""
+    if not SYNTHETIC_GLAS:
+        return []
+    return ["results/eval/crevasse.json", "results/figures/crevasse_reliability.png"]

@@ -20,3 +20,19 @@ rule synth_frame:
         runtime=15,
     script:
         "../scripts/synth_frame.py"
+
+
+rule synth_surface_dem:
+    output:
+        config["synth"]["surface_dem"],
+    params:
+        world=lookup(dpath="synth/world", within=config),
+    conda:
+        "../../envs/cryolearn.yaml"
+    log:
+        "logs/synth_surface_dem/synth_surface_dem.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/synth_surface_dem.py"

@@ -1,0 +1,22 @@
+from cryolearn.crevasse.crevasse_eval import (
+    CrevasseEvaluation,
+    evaluate_crevasse,
+    write_campaign_table,
+)
+from cryolearn.logs import logged
+from cryolearn.synth.world import CLASS_CODE, CREVASSED_CLASSES, SyntheticWorld, WorldParams
+
+with logged(snakemake.log[0]) as log:
+    campaigns = snakemake.params.campaigns
+    years = snakemake.params.campaigns_of_year
+    result = evaluate_crevasse(
+        dict(zip(campaigns, snakemake.input.shots, strict=True)),
+        dict(zip(campaigns, snakemake.input.truth, strict=True)),
+        dict(zip(sorted(years), snakemake.input.maps, strict=True)),
+        years, snakemake.params.change_pairs, snakemake.output.scores,
+        CrevasseEvaluation(**snakemake.params.evaluation),
+        world=SyntheticWorld(WorldParams.from_dict(snakemake.params.world)),
+        crevassed_codes=[CLASS_CODE[name] for name in CREVASSED_CLASSES])
+    write_campaign_table(result, snakemake.output.table)
+    log.info("overall ROC AUC %s, Brier %s", result["overall"]["roc_auc"],
+             result["overall"]["brier"])
