@@ -12,6 +12,7 @@ from helpers import write_clustering, write_matches
 from cryolearn.crevasse.crevasse_eval import (
     CrevasseEvaluation,
     crevassed_area_km2,
+    matched_tile_truth_probability,
     reliability_table,
     shot_metrics,
 )
@@ -281,3 +282,13 @@ def test_labels_write_is_atomic_on_failure(tmp_path, monkeypatch):
         write_labels(path, ClusterLabels({0: "not_crevasse"}))
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["labels.yaml"]
+
+
+def test_matched_tile_truth_is_the_share_of_truly_crevassed_matches(tmp_path):
+    matches = write_matches(tmp_path / "L.zarr", np.array([[0, 1, 2, -1], [1, 1, 1, 1],
+                                                           [0, 2, 0, 2]]),
+                            np.ones((3, 4)), np.array([True, True, False]),
+                            np.zeros(3), np.zeros(3))
+    tile_crevassed = np.array([0.9, 0.1, 0.5])
+    np.testing.assert_allclose(matched_tile_truth_probability(matches, tile_crevassed, 0.5),
+                               [2 / 3, 0.0, np.nan])

@@ -102,6 +102,9 @@ rule evaluate_crevasse:
         shots=expand("results/crevasse/{campaign}.zarr", campaign=CAMPAIGNS),
         truth=expand(f"{TRUTH_DIR}/glas/{{campaign}}.zarr", campaign=CAMPAIGNS),
         maps=year_maps(),
+        matches=expand("results/matches/{campaign}.zarr", campaign=CAMPAIGNS),
+        library="results/library.zarr",
+        tile_truth=truth_targets(),
     output:
         scores=report(
             "results/eval/crevasse.json",

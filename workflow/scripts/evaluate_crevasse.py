@@ -1,6 +1,7 @@
 from cryolearn.crevasse.crevasse_eval import (
     CrevasseEvaluation,
     evaluate_crevasse,
+    tile_crevassed_shares,
     write_campaign_table,
 )
 from cryolearn.logs import logged
@@ -16,7 +17,11 @@ with logged(snakemake.log[0]) as log:
         years, snakemake.params.change_pairs, snakemake.output.scores,
         CrevasseEvaluation(**snakemake.params.evaluation),
         world=SyntheticWorld(WorldParams.from_dict(snakemake.params.world)),
-        crevassed_codes=[CLASS_CODE[name] for name in CREVASSED_CLASSES])
+        crevassed_codes=[CLASS_CODE[name] for name in CREVASSED_CLASSES],
+        matches_stores=dict(zip(campaigns, snakemake.input.matches, strict=True)),
+        tile_crevassed=tile_crevassed_shares(snakemake.input.library,
+                                             list(snakemake.input.tile_truth),
+                                             CREVASSED_CLASSES))
     write_campaign_table(result, snakemake.output.table)
     log.info("overall ROC AUC %s, Brier %s", result["overall"]["roc_auc"],
              result["overall"]["brier"])

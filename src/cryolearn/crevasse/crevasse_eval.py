@@ -219,13 +219,43 @@ def change_metrics(earlier: YearTruth, later: YearTruth, cell_m: float) -> dict[
     return out
 
 
+def tile_crevassed_shares(library_store: str | Path, tile_truth_stores: Sequence[str | Path],
+                          crevassed_classes: Sequence[str]) -> np.ndarray:
+    """Truth crevassed share of every library tile (joined on hash; 0 where unknown)."""
+    from cryolearn.synth.truth import class_fractions_for_hashes
+
+    fractions, names = class_fractions_for_hashes(tile_truth_stores,
+                                                  open_group(library_store)["hash"][:])
+    return fractions[:, [names.index(c) for c in crevassed_classes]].sum(axis=1)
+
+
+def matched_tile_truth_probability(matches_store: str | Path, tile_crevassed: np.ndarray,
+                                   threshold: float) -> np.ndarray:
+    """A shot's probability had every matched tile been labelled by its own truth.
+
+    The share of matched tiles that are crevassed (truth share at least
+    ``threshold``): the ceiling that matching alone allows, whatever the
+    clustering and labelling.
+    """
+    matches = open_group(matches_store)
+    neighbour = matches["neighbour"][:]
+    valid = neighbour >= 0
+    crevassed = np.where(valid, tile_crevassed[np.maximum(neighbour, 0)] >= threshold, 0.0)
+    count = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(count > 0, crevassed.sum(axis=1) / count, np.nan)
+    return np.where(matches["matched"][:], share, np.nan)
+
+
 def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
                       truth_stores: Mapping[str, str | Path],
                       year_maps: Mapping[int, str | Path],
                       campaigns_of_year: Mapping[int, Sequence[str]],
                       change_pairs: Sequence[tuple[int, int]], out_json: str | Path,
                       settings: CrevasseEvaluation, world: Any | None = None,
-                      crevassed_codes: Sequence[int] = ()) -> dict[str, Any]:
+                      crevassed_codes: Sequence[int] = (),
+                      matches_stores: Mapping[str, str | Path] | None = None,
+                      tile_crevassed: np.ndarray | None = None) -> dict[str, Any]:
     """Write ``results/eval/crevasse.json``: per campaign, overall, per year and per change.
 
     Parameters
@@ -236,6 +266,9 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
     change_pairs : (earlier, later) years
     world : the synthetic world, for the whole-cell truth (optional)
     crevassed_codes : class codes that count as crevassed in ``world``
+    matches_stores, tile_crevassed : by campaign, and the truth crevassed share of
+        every library tile: with both, ``diagnostics.matched_tile_truth`` scores the
+        probabilities a perfect labeller of every tile would give (matching's ceiling)
     """
     shots = {c: load_campaign(probability_stores[c], truth_stores[c]) for c in probability_stores}
     per_campaign = {c: shot_metrics(s.probability, s.truth_share, settings)
@@ -256,6 +289,14 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
         "changes": {f"{a}_{b}": change_metrics(truths[a], truths[b], cell_m[a])
                     for a, b in change_pairs},
     }
+    if matches_stores is not None and tile_crevassed is not None:
+        ceiling = np.concatenate([
+            matched_tile_truth_probability(matches_stores[c], tile_crevassed,
+                                           settings.truth_threshold)
+            for c in shots]) if shots else np.zeros(0)
+        scored = np.isfinite(pooled[0])
+        result["diagnostics"] = {"matched_tile_truth": shot_metrics(
+            np.where(scored, ceiling, np.nan), pooled[1], settings)}
     write_json_atomic(out_json, result)
     overall = result["overall"]
     log.info("per-shot ROC AUC %s, Brier %s over %d shots", overall["roc_auc"],

@@ -207,17 +207,6 @@ function render() {
     const title = document.createElement('h2');
     title.textContent = `Cluster ${cluster.id} · ${cluster.tiles} tiles`;
     card.append(title);
-    if (cluster.montage) {
-      const img = document.createElement('img');
-      img.className = 'montage'; img.loading = 'lazy'; img.src = `/montage/${cluster.id}.png`;
-      img.alt = `montage of cluster ${cluster.id}`; card.append(img);
-    }
-    const examples = document.createElement('div'); examples.className = 'examples';
-    for (const tile of cluster.examples) {
-      const img = document.createElement('img'); img.loading = 'lazy';
-      img.src = `/tile/${tile}.png`; img.title = `tile ${tile}`; examples.append(img);
-    }
-    card.append(examples);
     const buttons = document.createElement('div');
     for (const name of [...state.classes, null]) {
       const button = document.createElement('button');
@@ -230,6 +219,22 @@ function render() {
       buttons.append(button);
     }
     card.append(buttons);
+    if (cluster.montage) {
+      const img = document.createElement('img');
+      img.className = 'montage'; img.loading = 'lazy'; img.src = `/montage/${cluster.id}.png`;
+      img.alt = `montage of cluster ${cluster.id}`; card.append(img);
+    }
+    if (cluster.examples.length) {
+      const caption = document.createElement('p');
+      caption.textContent = 'further tiles of the cluster, drawn at random:';
+      card.append(caption);
+    }
+    const examples = document.createElement('div'); examples.className = 'examples';
+    for (const tile of cluster.examples) {
+      const img = document.createElement('img'); img.loading = 'lazy';
+      img.src = `/tile/${tile}.png`; img.title = `tile ${tile}`; examples.append(img);
+    }
+    card.append(examples);
     main.append(card);
   }
 }
