@@ -19,9 +19,11 @@ with logged(snakemake.log[0]) as log:
         world=SyntheticWorld(WorldParams.from_dict(snakemake.params.world)),
         crevassed_codes=[CLASS_CODE[name] for name in CREVASSED_CLASSES],
         matches_stores=dict(zip(campaigns, snakemake.input.matches, strict=True)),
+        # matching's ceiling needs truth per library tile: synthetic DEMs only
         tile_crevassed=tile_crevassed_shares(snakemake.input.library,
                                              list(snakemake.input.tile_truth),
-                                             CREVASSED_CLASSES))
+                                             CREVASSED_CLASSES)
+        if snakemake.input.tile_truth else None)
     write_campaign_table(result, snakemake.output.table)
     log.info("overall ROC AUC %s, Brier %s", result["overall"]["roc_auc"],
              result["overall"]["brier"])

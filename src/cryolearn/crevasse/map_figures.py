@@ -110,6 +110,8 @@ def plot_change_maps(changes: Mapping[tuple[int, int], str | Path], backdrop: Ba
                       vmin=-1, vmax=1)
         cells = int(np.isfinite(raster.bands["probability_change"]).sum())
         ax.set_title(f"{b} minus {a}: {cells} cells in both", fontsize=9)
+        ax.set_xlabel("x, km", fontsize=8)
+    axes[0, 0].set_ylabel("y, km (EPSG:3413)", fontsize=8)
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="change of crevasse probability")
     else:

@@ -31,8 +31,6 @@ from cryolearn.io.zarrstore import open_group
 log = logging.getLogger(__name__)
 
 NODATA = np.float32(np.nan)
-SECONDS_PER_YEAR = 365.25 * 86400.0
-J2000_DECIMAL_YEAR = 2000.0 + 0.5 / 365.25  #: 2000-01-01 12:00 as a decimal year
 
 
 class EmptyYearWarning(UserWarning):
@@ -195,11 +193,6 @@ def read_raster(path: str | Path) -> MapRaster:
             except json.JSONDecodeError:
                 tags[key] = value
     return MapRaster(grid, bands, tags)
-
-
-def decimal_years(seconds_since_j2000: np.ndarray) -> np.ndarray:
-    """GLAS times (seconds since 2000-01-01 12:00) as decimal years."""
-    return J2000_DECIMAL_YEAR + np.asarray(seconds_since_j2000, np.float64) / SECONDS_PER_YEAR
 
 
 def yearly_map(stores: Sequence[str | Path], grid: RasterGrid, year: int, out_tif: str | Path
