@@ -84,7 +84,7 @@ def plot_yearly_maps(maps: Mapping[int, str | Path], backdrop: Backdrop | None,
     image = None
     for ax, (year, path) in zip(axes.ravel(), sorted(maps.items()), strict=False):
         raster = read_raster(path)
-        image = _draw(ax, raster, "crevasse_probability", backdrop, cmap="magma",
+        image = _draw(ax, raster, "crevasse_probability", backdrop, cmap="YlOrRd",
                       vmin=0, vmax=1)
         shots = int(np.nansum(raster.bands["shot_count"]))
         ax.set_title(f"{year}: {shots} shots" if shots else f"{year}: no shots", fontsize=9)
