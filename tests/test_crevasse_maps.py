@@ -45,6 +45,12 @@ from cryolearn.io.zarrstore import create_group, open_group, write_array
 CREVASSE, NOT = 0, 1
 
 
+def clustering_of(n_clusters: int, fingerprint: str, path: str = "c") -> Clustering:
+    """A clustering of one tile per cluster, for checking labels files against."""
+    return Clustering(str(path), n_clusters, fingerprint, np.arange(n_clusters),
+                      np.array([f"h{i}" for i in range(n_clusters)]))
+
+
 # ------------------------------------------------------------ probabilities
 def test_probabilities_are_the_shares_of_labelled_matched_tiles():
     # tiles: 0 crevasse, 1 not, 2 unknown (noise), 3 crevasse, 4 not
@@ -124,7 +130,7 @@ def test_labels_naming_missing_clusters_or_unknown_classes_are_rejected_listing_
     path = tmp_path / "labels.yaml"
     path.write_text("labels:\n  0: crevasse\n  7: crevasse\n  1: lake\n  x: not_crevasse\n")
     with pytest.raises(LabelsError) as err:
-        read_labels(path, Clustering(str(tmp_path), 3, np.ones(3), "abc"))
+        read_labels(path, clustering_of(3, "abc", str(tmp_path)))
     message = str(err.value)
     assert str(path) in message and "3 bad entries" in message
     assert "cluster 7: no such cluster (ids are 0..2)" in message
@@ -138,7 +144,7 @@ def test_a_declared_extra_class_is_accepted_and_written_back(tmp_path):
                            fingerprint="f00d", clusters="results/clusters/clusters.zarr")
     write_labels(path, labels, {0: "12 tiles"})
     assert "0: crevasse  # 12 tiles" in path.read_text()
-    again = read_labels(path, Clustering("c", 3, np.ones(3), "f00d"))
+    again = read_labels(path, clustering_of(3, "f00d", "c"))
     assert again.labels == {0: "crevasse", 2: "lake"}
     assert again.classes == ["crevasse", "not_crevasse", "lake"]
     np.testing.assert_array_equal(again.label_of_cluster(3), [0, -1, 2])
@@ -148,12 +154,12 @@ def test_labels_made_for_another_clustering_are_refused(tmp_path):
     path = tmp_path / "labels.yaml"
     write_labels(path, ClusterLabels({0: "crevasse"}, fingerprint="aaaa"))
     with pytest.raises(LabelsError, match="another clustering"):
-        read_labels(path, Clustering("clusters.zarr", 2, np.ones(2), "bbbb"))
+        read_labels(path, clustering_of(2, "bbbb", "clusters.zarr"))
 
 
 def test_the_shipped_labels_template_is_valid():
     template = Path(__file__).resolve().parents[1] / "config" / "cluster_labels.yaml"
-    labels = read_labels(template, Clustering("c", 5, np.ones(5), "any"))
+    labels = read_labels(template, clustering_of(5, "any", "c"))
     assert labels.labels == {} and labels.classes == ["crevasse", "not_crevasse"]
 
 

@@ -157,6 +157,7 @@ class YearTruth:
     under_shots: np.ndarray
     whole_cell: np.ndarray | None
     mapped: np.ndarray
+    cell_m: float
 
 
 def year_truth(map_tif: str | Path, campaigns: Sequence[CampaignShots], world: Any | None,
@@ -176,12 +177,12 @@ def year_truth(map_tif: str | Path, campaigns: Sequence[CampaignShots], world: A
         year = float(np.mean([c.year for c in campaigns]))
         whole = whole_cell_shares(world, grid, mapped, year, settings.cell_sample_m,
                                   crevassed_codes)
-    return YearTruth(predicted, under_shots, whole, mapped)
+    return YearTruth(predicted, under_shots, whole, mapped, grid.cell_m)
 
 
-def year_metrics(truth: YearTruth, cell_m: float) -> dict[str, Any]:
+def year_metrics(truth: YearTruth) -> dict[str, Any]:
     """Crevassed area of the map and of the truths, and the per-cell error."""
-    mapped = truth.mapped
+    mapped, cell_m = truth.mapped, truth.cell_m
     out: dict[str, Any] = {
         "cells_mapped": int(mapped.sum()),
         "crevassed_area_km2": crevassed_area_km2(truth.predicted, mapped, cell_m),
@@ -199,9 +200,10 @@ def _rmse(a: np.ndarray, b: np.ndarray, cells: np.ndarray) -> float | None:
     return float(np.sqrt(np.mean((a[use] - b[use]) ** 2))) if use.any() else None
 
 
-def change_metrics(earlier: YearTruth, later: YearTruth, cell_m: float) -> dict[str, Any]:
+def change_metrics(earlier: YearTruth, later: YearTruth) -> dict[str, Any]:
     """Change in crevassed area over the cells mapped in both years, against the truths."""
     both = earlier.mapped & later.mapped
+    cell_m = earlier.cell_m
     predicted = crevassed_area_km2(later.predicted - earlier.predicted, both, cell_m)
     under = crevassed_area_km2(later.under_shots - earlier.under_shots, both, cell_m)
     out: dict[str, Any] = {
@@ -237,14 +239,13 @@ def matched_tile_truth_probability(matches_store: str | Path, tile_crevassed: np
     ``threshold``): the ceiling that matching alone allows, whatever the
     clustering and labelling.
     """
+    from cryolearn.crevasse.probability import ProbabilitySettings, shot_probabilities
+
     matches = open_group(matches_store)
-    neighbour = matches["neighbour"][:]
-    valid = neighbour >= 0
-    crevassed = np.where(valid, tile_crevassed[np.maximum(neighbour, 0)] >= threshold, 0.0)
-    count = valid.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(count > 0, crevassed.sum(axis=1) / count, np.nan)
-    return np.where(matches["matched"][:], share, np.nan)
+    truly_crevassed = np.where(tile_crevassed >= threshold, 0, 1)
+    result = shot_probabilities(matches["neighbour"][:], matches["distance"][:],
+                                truly_crevassed, 2, 0, ProbabilitySettings(min_known=1))
+    return np.where(matches["matched"][:], result.probability, np.nan)
 
 
 def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
@@ -278,16 +279,14 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
     truths = {year: year_truth(path, [shots[c] for c in campaigns_of_year[year] if c in shots],
                                world, settings, crevassed_codes)
               for year, path in year_maps.items()}
-    cell_m = {year: read_raster(path).grid.cell_m for year, path in year_maps.items()}
     result = {
         "settings": {"truth_threshold": settings.truth_threshold,
                      "reliability_bins": settings.reliability_bins,
                      "cell_sample_m": settings.cell_sample_m},
         "overall": shot_metrics(*pooled, settings),
         "campaigns": per_campaign,
-        "years": {str(y): year_metrics(t, cell_m[y]) for y, t in truths.items()},
-        "changes": {f"{a}_{b}": change_metrics(truths[a], truths[b], cell_m[a])
-                    for a, b in change_pairs},
+        "years": {str(y): year_metrics(t) for y, t in truths.items()},
+        "changes": {f"{a}_{b}": change_metrics(truths[a], truths[b]) for a, b in change_pairs},
     }
     if matches_stores is not None and tile_crevassed is not None:
         ceiling = np.concatenate([

@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import socket
+from dataclasses import replace
 from functools import lru_cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,17 +93,14 @@ class LabellingSession:
         self.library = open_group(library_store)
         self.montage_dir = Path(montage_dir)
         self.labels_path = Path(labels_path)
-        group = open_group(clusters_store)
-        self.tile_label = group["tile_label"][:]
-        self.central = group["central_tile"][:]
+        self.tile_label = self.clustering.tile_label
+        self.central = open_group(clusters_store)["central_tile"][:]
         self.examples = self._draw_examples(examples, seed)
+        self.labels = ClusterLabels(fingerprint=self.clustering.fingerprint,
+                                    clusters=self.clusters_store)
         if self.labels_path.exists():
-            self.labels = read_labels(self.labels_path, self.clustering)
-            self.labels.fingerprint = self.clustering.fingerprint
-            self.labels.clusters = self.clusters_store
-        else:
-            self.labels = ClusterLabels(fingerprint=self.clustering.fingerprint,
-                                        clusters=self.clusters_store)
+            found = read_labels(self.labels_path, self.clustering)
+            self.labels = replace(self.labels, labels=found.labels, classes=found.classes)
         self.tile_png = lru_cache(maxsize=2048)(self._render_tile)
 
     def _draw_examples(self, per_cluster: int, seed: int) -> dict[int, list[int]]:

@@ -71,29 +71,46 @@ class ClusterLabels:
 
 @dataclass(frozen=True)
 class Clustering:
-    """What a labels file is checked against: a clusters store's ids, sizes and fingerprint."""
+    """A clusters store as labels are checked and applied: ids, tiles' clusters, fingerprint.
+
+    Attributes
+    ----------
+    path : the store
+    n_clusters : cluster ids are 0 .. n_clusters - 1
+    fingerprint : of the clustering (:func:`clustering_fingerprint`)
+    tile_label : cluster of every library tile (-1: noise)
+    hash : every library tile's hash, in library order
+    """
 
     path: str
     n_clusters: int
-    tiles_per_cluster: np.ndarray
     fingerprint: str
+    tile_label: np.ndarray
+    hash: np.ndarray
 
     @classmethod
     def of_store(cls, path: str | Path) -> Clustering:
-        """Read ``results/clusters/clusters.zarr``."""
+        """Read ``results/clusters/clusters.zarr`` once."""
         group = open_group(path)
-        n_clusters = int(group.attrs["n_clusters"])
         tile_label = group["tile_label"][:]
-        sizes = np.bincount(tile_label[tile_label >= 0], minlength=n_clusters)[:n_clusters]
-        return cls(str(path), n_clusters, sizes, clustering_fingerprint(group))
+        hashes = group["hash"][:]
+        return cls(str(path), int(group.attrs["n_clusters"]),
+                   clustering_fingerprint(group["node_label"][:], tile_label, hashes),
+                   tile_label, hashes)
+
+    @property
+    def tiles_per_cluster(self) -> np.ndarray:
+        labelled = self.tile_label[self.tile_label >= 0]
+        return np.bincount(labelled, minlength=self.n_clusters)[:self.n_clusters]
 
 
-def clustering_fingerprint(group: Mapping) -> str:
-    """SHA-256 (16 hex digits) of the node labels and the tiles' hashes and labels."""
+def clustering_fingerprint(node_label: np.ndarray, tile_label: np.ndarray,
+                           hashes: np.ndarray) -> str:
+    """SHA-256 (16 hex digits) of the node labels and the tiles' labels and hashes."""
     digest = hashlib.sha256()
-    digest.update(np.ascontiguousarray(group["node_label"][:], dtype="<i4").tobytes())
-    digest.update(np.ascontiguousarray(group["tile_label"][:], dtype="<i4").tobytes())
-    digest.update("\n".join(str(h) for h in group["hash"][:]).encode())
+    digest.update(np.ascontiguousarray(node_label, dtype="<i4").tobytes())
+    digest.update(np.ascontiguousarray(tile_label, dtype="<i4").tobytes())
+    digest.update("\n".join(str(h) for h in hashes).encode())
     return digest.hexdigest()[:16]
 
 
@@ -237,9 +254,8 @@ def label_by_synthetic_truth(clusters_store: str | Path, truth_stores: Sequence[
     from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
 
     clustering = Clustering.of_store(clusters_store)
-    group = open_group(clusters_store)
-    tile_label = group["tile_label"][:]
-    fractions, names = class_fractions_for_hashes(truth_stores, group["hash"][:])
+    tile_label = clustering.tile_label
+    fractions, names = class_fractions_for_hashes(truth_stores, clustering.hash)
     dominant = dominant_class(fractions)
     labels: dict[int, str] = {}
     notes: dict[int, str] = {}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -26,6 +25,7 @@ from rasterio.transform import Affine
 
 from cryolearn.constants import DEM_CRS
 from cryolearn.io.files import write_json_atomic
+from cryolearn.io.raster import write_geotiff
 from cryolearn.io.zarrstore import open_group
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,6 @@ class RasterGrid:
         row = np.floor((self.y_max - np.asarray(y)) / self.cell_m).astype(np.int64)
         inside = (col >= 0) & (col < self.width) & (row >= 0) & (row < self.height)
         return row, col, inside
-
-    def centres(self) -> tuple[np.ndarray, np.ndarray]:
-        """x of column centres, y of row centres."""
-        x = self.x_min + (np.arange(self.width) + 0.5) * self.cell_m
-        y = self.y_max - (np.arange(self.height) + 0.5) * self.cell_m
-        return x, y
 
     def to_json(self, path: str | Path) -> None:
         write_json_atomic(path, asdict(self))
@@ -143,27 +137,12 @@ def change(earlier: np.ndarray, later: np.ndarray, count_earlier: np.ndarray,
     return np.where(both, later - earlier, np.nan).astype(np.float32)
 
 
-def _profile(grid: RasterGrid, count: int) -> dict[str, Any]:
-    return {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": count,
-            "dtype": "float32", "crs": CRS.from_string(DEM_CRS), "transform": grid.transform,
-            "nodata": NODATA, "compress": "deflate"}
-
-
 def write_raster(path: str | Path, grid: RasterGrid, bands: dict[str, np.ndarray],
                  tags: dict[str, Any]) -> None:
     """Write named float32 bands as a GeoTIFF (EPSG:3413, nodata NaN), atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with rasterio.open(tmp, "w", **_profile(grid, len(bands))) as dst:
-            for i, (name, values) in enumerate(bands.items(), start=1):
-                dst.write(values.astype(np.float32), i)
-                dst.set_band_description(i, name)
-            dst.update_tags(**{k: json.dumps(v) for k, v in tags.items()})
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_geotiff(path, [b.astype(np.float32) for b in bands.values()],
+                  transform=grid.transform, crs=DEM_CRS, nodata=NODATA,
+                  tags={k: json.dumps(v) for k, v in tags.items()}, names=list(bands))
 
 
 @dataclass

@@ -108,7 +108,7 @@ def shot_probabilities(neighbour: np.ndarray, distance: np.ndarray, tile_class: 
         n_unknown=(valid & ~known).sum(axis=1).astype(np.int16))
 
 
-def tile_classes(clusters_store: str | Path, labels_path: str | Path
+def tile_classes(clustering: Clustering, labels_path: str | Path
                  ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
     """Class index of every library tile through its cluster's label; -1 for unknown.
 
@@ -118,12 +118,11 @@ def tile_classes(clusters_store: str | Path, labels_path: str | Path
     classes : class names of the labels file
     provenance : labels file, fingerprint, labelled and noise shares
     """
-    clustering = Clustering.of_store(clusters_store)
     labels = read_labels(labels_path, clustering)
     if not labels.labels:
         log.warning("%s labels no cluster: every shot's tiles are unknown", labels_path)
     cluster_class = labels.label_of_cluster(clustering.n_clusters)
-    tile_label = open_group(clusters_store)["tile_label"][:]
+    tile_label = clustering.tile_label
     tile_class = np.where(tile_label >= 0, cluster_class[np.maximum(tile_label, 0)], UNKNOWN)
     provenance = {
         "labels": str(labels_path), "fingerprint": clustering.fingerprint,
@@ -134,12 +133,11 @@ def tile_classes(clusters_store: str | Path, labels_path: str | Path
     return tile_class.astype(np.int32), labels.classes, provenance
 
 
-def check_same_tiles(clusters_store: str | Path, library_store: str | Path) -> None:
-    """Refuse a clusters store whose tiles are not the library's, row for row."""
-    clusters_hash = open_group(clusters_store)["hash"][:]
+def check_same_tiles(clustering: Clustering, library_store: str | Path) -> None:
+    """Refuse a clustering whose tiles are not the library's, row for row."""
     library_hash = open_group(library_store)["hash"][:]
-    if len(clusters_hash) != len(library_hash) or np.any(clusters_hash != library_hash):
-        raise ValueError(f"{clusters_store}: its tiles are not those of {library_store} "
+    if len(clustering.hash) != len(library_hash) or np.any(clustering.hash != library_hash):
+        raise ValueError(f"{clustering.path}: its tiles are not those of {library_store} "
                          "(rows or hashes differ); rebuild the clusters from this library")
 
 
@@ -156,8 +154,9 @@ def probability_store(matches_store: str | Path, clusters_store: str | Path,
     -------
     The counts also stored as attributes.
     """
-    check_same_tiles(clusters_store, library_store)
-    tile_class, classes, provenance = tile_classes(clusters_store, labels_path)
+    clustering = Clustering.of_store(clusters_store)
+    check_same_tiles(clustering, library_store)
+    tile_class, classes, provenance = tile_classes(clustering, labels_path)
     matches = open_group(matches_store)
     neighbour = matches["neighbour"][:]
     if neighbour.size and neighbour.max() >= len(tile_class):

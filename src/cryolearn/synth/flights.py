@@ -19,11 +19,11 @@ from datetime import date as Date
 from pathlib import Path
 
 import numpy as np
-import rasterio
 from rasterio.transform import Affine
 from tqdm import tqdm
 
 from cryolearn.constants import DEM_CRS, DEM_NODATA
+from cryolearn.io.raster import write_geotiff
 from cryolearn.synth.world import SURFACE_CLASSES, SyntheticWorld, WorldParams
 
 log = logging.getLogger(__name__)
@@ -211,9 +211,11 @@ def write_frame(
     """Render one frame and write it and its truth raster (each atomically)."""
     elevation, truth, transform = render_frame(world, spec, index)
     tags = _provenance(world, spec, index)
-    _write_raster(Path(dem_path), elevation, transform, DEM_NODATA, tags)
+    write_geotiff(dem_path, [elevation], transform=transform, crs=DEM_CRS,
+                  nodata=DEM_NODATA, tags=tags, compress="lzw")
     classes = {"CLASS_NAMES": json.dumps(list(SURFACE_CLASSES))}
-    _write_raster(Path(truth_path), truth, transform, TRUTH_NODATA, {**tags, **classes})
+    write_geotiff(truth_path, [truth], transform=transform, crs=DEM_CRS,
+                  nodata=TRUTH_NODATA, tags={**tags, **classes}, compress="lzw")
     log.info("wrote %s (%d x %d px)", dem_path, elevation.shape[1], elevation.shape[0])
 
 
@@ -268,25 +270,3 @@ def write_flight(
     write_frames(world.params, spec, paths, [truth_path_for(p, truth_dir) for p in paths],
                  progress)
     return paths
-
-
-def _write_raster(
-    path: Path, data: np.ndarray, transform: Affine, nodata: float, tags: dict[str, str]
-) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    profile = {
-        "driver": "GTiff",
-        "width": data.shape[1],
-        "height": data.shape[0],
-        "count": 1,
-        "dtype": data.dtype,
-        "crs": DEM_CRS,
-        "transform": transform,
-        "nodata": nodata,
-        "compress": "lzw",
-    }
-    with rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(data, 1)
-        dst.update_tags(**tags)
-    tmp.replace(path)

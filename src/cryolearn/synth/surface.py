@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 from rasterio.transform import Affine
 
-from cryolearn.synth.flights import _write_raster
+from cryolearn.constants import DEM_CRS
+from cryolearn.io.raster import write_geotiff
 from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 SURFACE_NODATA = -9999.0
@@ -35,8 +36,7 @@ def write_surface_dem(world_config: dict, out_tif: str | Path, cell_m: float = 5
     z = world.regional_elevation(x, y).astype(np.float32)
     transform = Affine(cell_m, 0.0, params.origin_x_m, 0.0, -cell_m,
                        params.origin_y_m + params.extent_m)
-    out_tif = Path(out_tif)
-    _write_raster(out_tif, z, transform, SURFACE_NODATA,
-                  {"source": "cryolearn synthetic world, regional surface",
-                   "seed": str(params.seed)})
-    return out_tif
+    write_geotiff(out_tif, [z], transform=transform, crs=DEM_CRS, nodata=SURFACE_NODATA,
+                  tags={"source": "cryolearn synthetic world, regional surface",
+                        "seed": str(params.seed)})
+    return Path(out_tif)
