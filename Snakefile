@@ -19,6 +19,7 @@ include: "workflow/rules/matching.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/crevasse.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/bedtopo.smk"
 
 
 rule all:

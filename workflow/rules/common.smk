@@ -175,6 +175,7 @@ def final_targets():
         crevasse_evaluation_targets(),
         "results/figures/crevasse_maps.png",
         "results/figures/crevasse_change.png",
+        bedtopo_targets(),
     ]
 
 
@@ -265,3 +266,76 @@ def crevasse_evaluation_targets():
     if not SYNTHETIC_GLAS:
         return []
     return ["results/eval/crevasse.json", "results/figures/crevasse_reliability.png"]
+
+
+# ---------------------------------------------------------- bed topography
+BEDTOPO = config["bedtopo"]
+SYNTHETIC_BEDTOPO = BEDTOPO["source"] == "synthetic"
+BEDTOPO_TRUTH = str(Path(config["synth"]["truth_dir"]) / "bedtopo" / "bed_truth.nc")
+BEDTOPO_BASELINES = BEDTOPO["baselines"]["methods"]
+
+
+wildcard_constraints:
+    protocol="holdout|faithful",
+    method="|".join(BEDTOPO_BASELINES) or "none",
+
+
+def bedtopo_paths():
+    """Files the synthetic region is written to (rule synth_bedtopo)."""
+    from cryolearn.synth.bedtopo import BEDMACHINE_FILE, FIELD_FILES
+
+    folder = Path(BEDTOPO["dir"])
+    return {"bedmachine": str(folder / BEDMACHINE_FILE), "radar": str(folder / "radar"),
+            **{name: str(folder / path) for name, path in FIELD_FILES.items()}}
+
+
+def bedtopo_field_specs():
+    """Per input field: path (and variable, band, crs) of its file."""
+    if SYNTHETIC_BEDTOPO:
+        return {name: {"path": bedtopo_paths()[name]} for name in ("smb", "dhdt", "vx", "vy")}
+    missing = [n for n in ("smb", "dhdt", "vx", "vy") if not BEDTOPO["fields"].get(n)]
+    if missing:
+        raise ValueError(f"bedtopo.fields: give a file for {missing} (bedtopo.source: files)")
+    return {name: spec for name, spec in BEDTOPO["fields"].items() if spec}
+
+
+def bedtopo_inputs(wildcards):
+    """BedMachine, the field files and the radar files or folders of the region."""
+    if SYNTHETIC_BEDTOPO:
+        paths = bedtopo_paths()
+        return {"bedmachine": paths["bedmachine"], "radar": [paths["radar"]],
+                "fields": [paths[n] for n in ("smb", "dhdt", "vx", "vy")]}
+    if not BEDTOPO["bedmachine"] or not BEDTOPO["radar"]:
+        raise ValueError("bedtopo.source files needs bedtopo.bedmachine and bedtopo.radar")
+    return {"bedmachine": BEDTOPO["bedmachine"], "radar": BEDTOPO["radar"],
+            "fields": [spec["path"] for spec in bedtopo_field_specs().values()]}
+
+
+def bedtopo_evaluation_inputs(wildcards):
+    """What the evaluation and the figures compare: predictions, baselines, truth."""
+    inputs = {"inputs": "results/bedtopo/inputs.zarr",
+              "holdout": "results/bedtopo/holdout.json",
+              "deeptoponet": "results/bedtopo/deeptoponet_holdout.nc",
+              "baselines": expand("results/bedtopo/baselines/{method}.nc",
+                                  method=BEDTOPO_BASELINES),
+              "faithful_model": [], "truth": []}
+    if BEDTOPO["faithful_protocol"]:
+        inputs["faithful_model"] = "results/bedtopo/models/deeptoponet_faithful.pt"
+    if SYNTHETIC_BEDTOPO:
+        inputs["truth"] = BEDTOPO_TRUTH
+    return inputs
+
+
+def bedtopo_targets(force=False):
+    """Bed-topography outputs, when bedtopo.enabled (or forced, for the target rule)."""
+    if not (BEDTOPO["enabled"] or force):
+        return []
+    protocols = ["holdout", "faithful"] if BEDTOPO["faithful_protocol"] else ["holdout"]
+    return [
+        expand("results/bedtopo/deeptoponet_{protocol}.{ext}", protocol=protocols,
+               ext=["nc", "tif"]),
+        "results/eval/bedtopo.json",
+        "results/figures/bedtopo_maps.png",
+        "results/figures/bedtopo_profiles.png",
+        "results/figures/bedtopo_training.png",
+    ]

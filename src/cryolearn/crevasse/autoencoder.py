@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -42,6 +41,12 @@ from cryolearn.crevasse.augment import (
     read_distributions,
 )
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
+from cryolearn.nn.training import (
+    atomic_torch_save,
+    data_digest,
+    pick_device,
+    seed_everything,
+)
 from cryolearn.signal import relative_leading_edge_ns
 
 log = logging.getLogger(__name__)
@@ -152,27 +157,6 @@ def cosine_learning_rate(base: float, epoch: int, epochs: int) -> float:
     return base * (0.05 + 0.95 * 0.5 * (1.0 + np.cos(np.pi * progress)))
 
 
-def pick_device(preference: str = "auto") -> torch.device:
-    """``cuda`` when available (or asked for), else ``cpu``."""
-    if preference == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(preference)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed torch (CPU and CUDA) and ask for deterministic kernels."""
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-
-
-def _data_digest(*arrays: np.ndarray) -> str:
-    digest = hashlib.sha256()
-    for values in arrays:
-        digest.update(np.ascontiguousarray(values).tobytes())
-    return digest.hexdigest()[:16]
-
-
 def training_pair(clean: np.ndarray, dist: EmpiricalDistributions, rng: np.random.Generator,
                   target_sigma_bins: float) -> tuple[np.ndarray, np.ndarray]:
     """One degraded input batch (unit peak) and its clean targets."""
@@ -189,18 +173,9 @@ class TrainingState:
     rng_state: dict | None = None
 
 
-def _atomic_torch_save(contents: dict, path: str | Path) -> None:
-    """``torch.save`` to a temporary name, then rename: a kill never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(contents, tmp)
-    os.replace(tmp, path)
-
-
 def _save_checkpoint(path: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
                      state: TrainingState, fingerprint: str) -> None:
-    _atomic_torch_save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+    atomic_torch_save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
                         "epoch": state.epoch, "history": state.history,
                         "rng_state": state.rng_state, "torch_rng": torch.get_rng_state(),
                         "fingerprint": fingerprint}, path)
@@ -259,7 +234,7 @@ def train_autoencoder(
                                                  **config.shape)).to(dev)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate,
                                   weight_decay=config.weight_decay)
-    fingerprint = config.fingerprint(_data_digest(
+    fingerprint = config.fingerprint(data_digest(
         train_clean, dist.noise, dist.amplitude_v, dist.width_ns, dist.leading_edge_ns,
         dist.background_v))
     ckpt = Path(checkpoint) if checkpoint else None
@@ -325,7 +300,7 @@ def _validation_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn
 def save_model(path: str | Path, model: WaveformAutoencoder, state: TrainingState,
                metadata: dict) -> None:
     """Write weights, architecture, loss history and metadata; atomically."""
-    _atomic_torch_save({"model": model.state_dict(), "shape": asdict(model.shape),
+    atomic_torch_save({"model": model.state_dict(), "shape": asdict(model.shape),
                         "history": state.history, "epochs": state.epoch, "metadata": metadata,
                         "torch_version": torch.__version__}, path)
 

@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from cryolearn.crevasse.autoencoder import pick_device
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
+from cryolearn.nn.training import pick_device
 
 INDEX_META = "index.json"
 VECTORS_STORE = "vectors.zarr"

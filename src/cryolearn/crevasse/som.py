@@ -39,9 +39,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from cryolearn.crevasse.autoencoder import pick_device
 from cryolearn.crevasse.normalise import feature_vectors
 from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group, write_array
+from cryolearn.nn.training import pick_device
 
 log = logging.getLogger(__name__)
 

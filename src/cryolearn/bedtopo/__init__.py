@@ -1,0 +1,1 @@
+"""Bed topography under the ice: DeepTopoNet (Tama et al. 2025) and classical baselines."""

@@ -1,0 +1,7 @@
+from cryolearn.bedtopo.workflow import predict_step
+from cryolearn.logs import logged
+
+with logged(snakemake.log[0]):
+    predict_step(snakemake.input.inputs, snakemake.input.model, snakemake.output.netcdf,
+                 snakemake.output.geotiff, mc_samples=snakemake.params.mc_samples,
+                 seed=snakemake.params.seed, device=snakemake.params.device)
