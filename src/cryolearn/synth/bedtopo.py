@@ -68,13 +68,14 @@ class RegionSpec:
     thickness_noise_m: float = 10.0
     thickness_noise_relative: float = 0.01
     missing_pick_share: float = 0.03
-    bedmachine_near_smooth_m: float = 300.0
+    bedmachine_near_smooth_m: float = 150.0
     bedmachine_far_smooth_m: float = 3000.0
     bedmachine_decay_m: float = 4000.0
     bedmachine_error_near_m: float = 15.0
     bedmachine_error_far_m: float = 150.0
     bedmachine_error_corr_m: float = 3000.0
     date: str = "20140426"
+    profile_length_m: float = 90_000.0
 
     @classmethod
     def from_dict(cls, values: dict) -> RegionSpec:
@@ -142,7 +143,7 @@ def _true_bed(spec: RegionSpec, troughs: list[dict], rng: np.random.Generator
     n, size_m = spec.size_px, spec.size_px * spec.cell_m
     v, u = np.meshgrid((np.arange(n) + 0.5) / n, (np.arange(n) + 0.5) / n, indexing="ij")
     highlands = (spec.highland_relief_m * fractal_field((n, n), spec.cell_m, rng)
-                 + 0.35 * spec.highland_relief_m * fractal_field((n, n), spec.cell_m, rng,
+                 + 0.2 * spec.highland_relief_m * fractal_field((n, n), spec.cell_m, rng,
                                                                  beta=2.0, longest_m=3000.0))
     bed = -50.0 + 650.0 * u + highlands
     indicator = np.zeros((n, n))
@@ -156,9 +157,14 @@ def _true_bed(spec: RegionSpec, troughs: list[dict], rng: np.random.Generator
 
 
 def _surface(spec: RegionSpec, bed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """An ice-sheet profile rising inland, carrying a damped imprint of the bed."""
+    """An ice-sheet profile rising inland, carrying a damped imprint of the bed.
+
+    The profile is set in metres from the margin (``profile_length_m`` to the
+    interior elevation), so a smaller region is the lower part of the same
+    glacier, with realistic slopes.
+    """
     n = spec.size_px
-    u = (np.arange(n) + 0.5) / n
+    u = np.minimum((np.arange(n) + 0.5) * spec.cell_m / spec.profile_length_m, 1.0)
     profile = spec.margin_surface_m + (spec.interior_surface_m - spec.margin_surface_m) * np.sqrt(
         0.02 + 0.98 * u)
     anomaly = bed - ndimage.gaussian_filter(bed, 12_000 / spec.cell_m)
