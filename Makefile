@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install install-test demo test lint bench report clean
+.PHONY: install install-test demo demo-bedtopo test lint bench report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ demo: install
 	$(BIN)/snakemake --profile profiles/default --cores $(CORES)
 	$(BIN)/snakemake --profile profiles/default --cores 1 --report results/report.html
 
+## demo-bedtopo: only the bed-topography part of the demo (DeepTopoNet and its baselines)
+demo-bedtopo: install
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) bedtopo
+
 ## test: the test suite (unit tests and Snakemake integration tests on config/test.yaml)
 test: install-test
 	$(BIN)/python -m pytest -q
@@ -50,6 +54,7 @@ bench: install
 	$(BIN)/python bench/autoencoder.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/som.py
+	$(BIN)/python bench/bedtopo.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake resources/demo

@@ -339,14 +339,31 @@ def test_synthetic_region_has_troughs_fast_flow_and_a_bedmachine_worse_far_from_
     speed = np.hypot(true_region.vx, true_region.vy)
     assert speed[true_region.trough > 0.5].mean() > 3 * speed[true_region.trough < 0.1].mean()
     assert truth["bed"][true_region.trough > 0.5].mean() < truth["bed"].mean() - 300
+    assert np.corrcoef(product["errbed"][product["mask"] == 2],
+                       _distance(grid, region)[product["mask"] == 2])[0, 1] > 0.8
+
+
+def _distance(grid, region):
     from cryolearn.bedtopo.data import distance_to_radar
 
     points = read_radar_files(sorted(region["radar"].glob("*.csv")))
-    distance = distance_to_radar(grid, points.x, points.y)
-    error = np.abs(product["bed"] - truth["bed"])
-    assert error[distance > 1000].mean() > 2 * error[distance == 0].mean()
-    assert np.corrcoef(product["errbed"][product["mask"] == 2],
-                       distance[product["mask"] == 2])[0, 1] > 0.8
+    return distance_to_radar(grid, points.x, points.y)
+
+
+def test_synthetic_bedmachine_is_sharp_on_radar_lines_and_smooth_and_biased_between():
+    from cryolearn.bedtopo.data import distance_to_radar
+    from cryolearn.synth.bedtopo import bedmachine_like
+
+    spec = RegionSpec(size_px=120)
+    true_region = make_region(spec)
+    product = bedmachine_like(spec, true_region, np.random.default_rng(0))
+    x = np.concatenate([line["x"] for line in true_region.lines])
+    y = np.concatenate([line["y"] for line in true_region.lines])
+    distance = distance_to_radar(true_region.grid, x, y)
+    error = np.abs(product["bed"] - true_region.bed)[product["mask"] == 2]
+    distance = distance[product["mask"] == 2]
+    assert error[distance >= 2000].mean() > 2.5 * error[distance == 0].mean()
+    assert error[distance == 0].mean() < 50
 
 
 # ----------------------------------------------------------------- training

@@ -282,6 +282,35 @@ def test_end_to_end_maps_crevasse_probability_per_year_and_change(test_run):
         assert (test_run / f"results/figures/{png}.png").stat().st_size > 10_000
 
 
+def test_end_to_end_maps_the_bed_and_scores_every_method_on_held_out_lines(test_run):
+    holdout = json.loads((test_run / "results/bedtopo/holdout.json").read_text())
+    assert holdout["lines"] and holdout["training_lines"]
+    assert not set(holdout["lines"]) & set(holdout["training_lines"])
+    scores = json.loads((test_run / "results/eval/bedtopo.json").read_text())
+    assert set(scores["methods"]) == {"bedmachine", "deeptoponet", "kriging", "linear"}
+    for method, result in scores["methods"].items():
+        for reference in ("vs_radar", "vs_truth"):
+            line_scores = result["holdout_lines"][reference]
+            assert line_scores["n"] > 0 and line_scores["rmse_m"] > 0, (method, reference)
+            assert {"mae_m", "r2", "ssim", "psnr_db", "ruggedness_m"} <= set(line_scores)
+        assert result["whole_grid"]["vs_truth"]["n"] == scores["regions"]["cells"]["whole_grid"]
+    assert [row["method"] for row in scores["rmse_on_holdout_lines"]] == [
+        "bedmachine", "deeptoponet", "kriging", "linear"]
+    faithful = scores["faithful_protocol"]
+    assert faithful["mode"] == "faithful" and "against BedMachine" in faithful["note"]
+    assert faithful["vs_bedmachine"]["n"] == faithful["test_patches"] * 16 * 16
+    for protocol in ("holdout", "faithful"):
+        with rasterio.open(test_run / f"results/bedtopo/deeptoponet_{protocol}.tif") as src:
+            assert src.crs.to_epsg() == 3413 and src.count == 2 and src.res == (150.0, 150.0)
+            assert np.isfinite(src.read(1)).all() and (src.read(2) > 0).any()
+    model = torch.load(test_run / "results/bedtopo/models/deeptoponet_holdout.pt",
+                       weights_only=False)
+    assert model["holdout_lines"] == holdout["lines"] and len(model["channel_names"]) == 90
+    assert "dropped" in (test_run / "logs/bedtopo_inputs/bedtopo_inputs.log").read_text()
+    for png in ("bedtopo_maps", "bedtopo_profiles", "bedtopo_training"):
+        assert (test_run / f"results/figures/{png}.png").stat().st_size > 10_000
+
+
 def test_report_is_one_self_contained_page(test_run):
     snakemake(test_run, "--configfile", str(REPO / "config/test.yaml"),
               "--report", "results/report.html")
