@@ -14,8 +14,6 @@ rule synth_bedtopo:
         truth=BEDTOPO_TRUTH,
     params:
         region=lookup(dpath="synth/bedtopo", within=config),
-        out=lookup(dpath="bedtopo/dir", within=config),
-        truth=str(Path(BEDTOPO_TRUTH).parent),
     conda:
         "../../envs/cryolearn.yaml"
     log:
