@@ -44,3 +44,21 @@ def test_synth_glas_writes_a_readable_granule_pair(tmp_path):
     report = ingest_campaign([out / "L2A"], tmp_path / "L2A.zarr", campaign="L2A")
     assert report["n_kept"] > 5
     assert (truth / "L2A.zarr").is_dir()
+
+
+def test_synth_bedtopo_writes_the_region_in_real_formats(tmp_path):
+    from cryolearn.io.grids import read_bedmachine
+    from cryolearn.io.radar import read_radar_files
+
+    out, truth = tmp_path / "bedtopo", tmp_path / "truth"
+    code = main(["synth", "bedtopo", "--config", str(REPO / "config/test.yaml"),
+                 "--out", str(out), "--truth", str(truth)])
+    assert code == 0
+    grid, product = read_bedmachine(out / "BedMachineGreenland-synthetic.nc")
+    assert product["errbed"].max() > product["errbed"][product["mask"] == 2].min()
+    assert grid.shape == (48, 48) and grid.crs == "EPSG:3413"
+    radar = read_radar_files(sorted((out / "radar").glob("*.csv")))
+    assert len(set(radar.line)) >= 3
+    assert (truth / "bed_truth.nc").exists()
+    for name in ("smb_1km.nc", "dhdt.tif", "vx.tif", "vy.tif"):
+        assert (out / "fields" / name).exists()

@@ -62,6 +62,17 @@ def _synth_glas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synth_bedtopo(args: argparse.Namespace) -> int:
+    from cryolearn.synth.bedtopo import RegionSpec, write_region
+
+    config = _load_config(args.config)
+    spec = RegionSpec.from_dict(config.get("synth", {}).get("bedtopo", {}))
+    paths = write_region(spec, args.out, args.truth)
+    print(f"region {spec.size_px} x {spec.size_px} cells of {spec.cell_m:g} m: "
+          f"{paths['bedmachine']}, radar in {paths['radar']}, truth {paths['truth']}")
+    return 0
+
+
 def _label(args: argparse.Namespace) -> int:
     from cryolearn.crevasse.label_server import LabellingSession, make_server, page_url
 
@@ -114,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     glas.add_argument("--out", default="resources/demo/glas", help="campaigns folder")
     glas.add_argument("--truth", default="resources/demo/truth/glas", help="truth folder")
     glas.set_defaults(func=_synth_glas)
+
+    bedtopo = synth_sub.add_parser(
+        "bedtopo", help="bed-topography region: BedMachine-like NetCDF, radar CSV, fields, truth")
+    bedtopo.add_argument("--config", default="config/config.yaml", help="workflow config")
+    bedtopo.add_argument("--out", default="resources/demo/bedtopo", help="region folder")
+    bedtopo.add_argument("--truth", default="resources/demo/truth/bedtopo", help="truth folder")
+    bedtopo.set_defaults(func=_synth_bedtopo)
 
     label = sub.add_parser("label", help="label OPTICS clusters on a local web page")
     label.add_argument("--clusters", default="results/clusters/clusters.zarr",
