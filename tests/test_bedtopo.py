@@ -139,8 +139,6 @@ def test_subgrid_loss_compares_block_means_with_bedmachine():
 @pytest.mark.parametrize("shape", [(16, 16), (33, 47)])
 def test_residual_model_keeps_the_spatial_size(shape):
     model = BedTopoCNN(90).eval()
-    widths = [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
-    assert widths[::3][:5] == [32, 64, 128, 128, 256] or 256 in widths
     with torch.no_grad():
         assert model(torch.zeros(2, 90, *shape)).shape == (2, 1, *shape)
         sub = BedTopoCNN(20, upscale=3).eval()

@@ -14,13 +14,9 @@ import numpy as np
 from cryolearn.bedtopo.data import read_inputs
 from cryolearn.bedtopo.evaluate import block_mean, holdout_from_json, line_profiles
 from cryolearn.bedtopo.train import load_run
-from cryolearn.io.grids import read_bedmachine
+from cryolearn.io.grids import read_bed
 
 MAX_PROFILES = 4
-
-
-def _read(path: str, variable: str = "bed") -> np.ndarray:
-    return read_bedmachine(path, variables=(variable,))[1][variable]
 
 
 def _extent_km(grid) -> list[float]:
@@ -124,9 +120,9 @@ def plot_maps_and_profiles(inputs_store: str, holdout_json: str, predictions: Ma
     holdout = holdout_from_json(holdout_json, inputs)
     beds = {"bedmachine": inputs.bedmachine["bed"]}
     for name, path in predictions.items():
-        bed = _read(path)
+        bed = read_bed(path)
         beds[name] = block_mean(bed, bed.shape[0] // inputs.grid.shape[0])
-    truth_bed = _read(truth) if truth else None
+    truth_bed = read_bed(truth) if truth else None
     plot_maps(inputs, holdout, beds, truth_bed, maps)
     plot_profiles(inputs, holdout, beds, truth_bed, profiles)
     plot_training(model, training)

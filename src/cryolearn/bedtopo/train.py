@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,14 @@ from cryolearn.bedtopo.features import (
 )
 from cryolearn.bedtopo.loss import balanced_loss
 from cryolearn.bedtopo.model import ORIGINAL_WIDTHS, BedTopoCNN
-from cryolearn.nn.training import atomic_torch_save, data_digest, pick_device, seed_everything
+from cryolearn.nn.training import (
+    atomic_torch_save,
+    data_digest,
+    matching_checkpoint,
+    pick_device,
+    seed_everything,
+)
+from cryolearn.settings import settings_from
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +93,7 @@ class TrainingSettings:
 
     @classmethod
     def from_config(cls, values: dict) -> TrainingSettings:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"bedtopo.model: unknown key(s) {unknown}")
-        values = dict(values)
-        if "widths" in values:
-            values["widths"] = tuple(values["widths"])
-        return cls(**values)
+        return settings_from(cls, values, "bedtopo.model")
 
     def fingerprint(self, protocol: str, digest: str) -> str:
         text = json.dumps({**asdict(self), "epochs": None, "protocol": protocol,
@@ -243,16 +243,6 @@ def _epoch_losses(model: BedTopoCNN, data: PatchBatches, indices: np.ndarray,
     return {k: v / max(1, len(batches)) for k, v in sums.items()}
 
 
-def _checkpoint_state(path: Path, fingerprint: str) -> dict | None:
-    if not path.exists():
-        return None
-    saved = torch.load(path, map_location="cpu", weights_only=False)
-    if saved.get("fingerprint") != fingerprint:
-        log.warning("%s belongs to another configuration or data; starting afresh", path)
-        return None
-    return saved
-
-
 def train_bedtopo(inputs: RegionInputs, settings: TrainingSettings, *, protocol: str,
                   holdout: Holdout | None = None, checkpoint: str | Path | None = None,
                   device: str = "auto", progress: bool = True,
@@ -293,7 +283,7 @@ def train_bedtopo(inputs: RegionInputs, settings: TrainingSettings, *, protocol:
         inputs.fields, inputs.bedmachine["bed"], inputs.radar.thickness,
         np.asarray(holdout.lines if holdout else [], dtype=np.int64)))
     ckpt = Path(checkpoint) if checkpoint else None
-    saved = _checkpoint_state(ckpt, fingerprint) if ckpt else None
+    saved = matching_checkpoint(ckpt, fingerprint)
     rng = np.random.default_rng([settings.seed, 7])
     history: list[dict] = []
     if saved:
@@ -345,8 +335,7 @@ def save_run(run: TrainingRun, path: str | Path) -> None:
 def load_run(path: str | Path) -> TrainingRun:
     """Load a model saved by :func:`save_run`."""
     saved = torch.load(path, map_location="cpu", weights_only=False)
-    settings = replace(TrainingSettings(), **{**saved["settings"],
-                                              "widths": tuple(saved["settings"]["widths"])})
+    settings = TrainingSettings.from_config(saved["settings"])
     model = BedTopoCNN(len(saved["channel_names"]), settings.widths, settings.dropout,
                        settings.subgrid_factor)
     model.load_state_dict(saved["model"])

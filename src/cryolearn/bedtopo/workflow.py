@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from cryolearn.bedtopo.baselines import KrigingSettings, kriging_bed, linear_bed
 from cryolearn.bedtopo.data import (
@@ -39,8 +40,9 @@ from cryolearn.bedtopo.train import (
     train_bedtopo,
 )
 from cryolearn.io.files import write_json_atomic
-from cryolearn.io.grids import GRID_CRS, GridSpec, read_bedmachine, write_grid_netcdf
+from cryolearn.io.grids import GRID_CRS, GridSpec, read_bed, write_grid_netcdf
 from cryolearn.io.raster import write_geotiff
+from cryolearn.settings import settings_from
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +88,6 @@ def holdout_step(inputs_store: str, settings: Mapping, out: str) -> None:
 def train_step(inputs_store: str, holdout_json: str, protocol: str, settings: Mapping,
                out: str, *, checkpoint: str, device: str, threads: int) -> None:
     """Rule ``train_bedtopo``."""
-    import torch
-
     torch.set_num_threads(max(1, threads))
     inputs = read_inputs(inputs_store)
     holdout = holdout_from_json(holdout_json, inputs) if protocol == "holdout" else None
@@ -147,16 +147,10 @@ def baseline_step(inputs_store: str, holdout_json: str, method: str, settings: M
         return
     if method != "kriging":
         raise ValueError(f"unknown baseline {method!r} (kriging, linear)")
-    kriging = KrigingSettings(**{**settings, "models": tuple(settings.get("models", ()))
-                                 or KrigingSettings.models})
+    kriging = settings_from(KrigingSettings, settings, "bedtopo.baselines.kriging")
     estimate, sd, variogram = kriging_bed(x, y, bed, inputs.grid, kriging)
     write_bed(out, inputs.grid, estimate, sd, method=method,
               error_name="kriging standard deviation", extra={"variogram": variogram.summary()})
-
-
-def _read_bed(path: str) -> np.ndarray:
-    _, values = read_bedmachine(path, variables=("bed",))
-    return values["bed"]
 
 
 def evaluate_step(inputs_store: str, holdout_json: str, predictions: Mapping[str, str],
@@ -165,13 +159,13 @@ def evaluate_step(inputs_store: str, holdout_json: str, predictions: Mapping[str
     """Rule ``evaluate_bedtopo``: every method on the same cells, and the faithful protocol."""
     inputs = read_inputs(inputs_store)
     holdout = holdout_from_json(holdout_json, inputs)
-    evaluation = EvaluationSettings(**settings)
-    truth_bed = _read_bed(truth) if truth else None
+    evaluation = settings_from(EvaluationSettings, settings, "bedtopo.evaluation")
+    truth_bed = read_bed(truth) if truth else None
     profiles = line_profiles(inputs, holdout)
     regions = scoring_regions(inputs, holdout, evaluation.far_m)
     methods: dict[str, dict] = {}
     beds = {"bedmachine": inputs.bedmachine["bed"],
-            **{name: _read_bed(path) for name, path in predictions.items()}}
+            **{name: read_bed(path) for name, path in predictions.items()}}
     for name, bed in beds.items():
         factor = bed.shape[0] // inputs.grid.shape[0]
         methods[name] = score_method(block_mean(bed, factor), inputs, profiles, regions,

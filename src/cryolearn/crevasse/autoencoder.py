@@ -44,6 +44,7 @@ from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write
 from cryolearn.nn.training import (
     atomic_torch_save,
     data_digest,
+    matching_checkpoint,
     pick_device,
     seed_everything,
 )
@@ -183,11 +184,8 @@ def _save_checkpoint(path: Path, model: nn.Module, optimiser: torch.optim.Optimi
 
 def _load_checkpoint(path: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
                      fingerprint: str) -> TrainingState | None:
-    if not path.exists():
-        return None
-    saved = torch.load(path, map_location="cpu", weights_only=False)
-    if saved.get("fingerprint") != fingerprint:
-        log.warning("%s belongs to another training configuration; starting afresh", path)
+    saved = matching_checkpoint(path, fingerprint)
+    if saved is None:
         return None
     model.load_state_dict(saved["model"])
     optimiser.load_state_dict(saved["optimiser"])

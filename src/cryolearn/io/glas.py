@@ -23,7 +23,6 @@ from typing import Any
 
 import h5py
 import numpy as np
-from rasterio.warp import transform as warp_transform
 
 from cryolearn.constants import (
     DEM_CRS,
@@ -35,6 +34,7 @@ from cryolearn.constants import (
     N_TRANSMIT_SAMPLES,
     VOLTS_PER_COUNT,
 )
+from cryolearn.io.grids import project_lonlat
 
 __all__ = [
     "GLAH01_DATASETS",
@@ -431,13 +431,6 @@ def _type_counts(types: np.ndarray) -> dict[str, int]:
             "n_other_type": len(types) - n_long - n_short - n_missing}
 
 
-def _project(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(lat) == 0:
-        return np.empty(0), np.empty(0)
-    x, y = warp_transform("EPSG:4326", SHOT_CRS, lon.tolist(), lat.tolist())
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-
-
 def _wrap_lon(lon: np.ndarray) -> np.ndarray:
     """Longitude (any convention, e.g. 0-360 °E) in -180..180."""
     return (lon + 180.0) % 360.0 - 180.0
@@ -539,7 +532,7 @@ def join_shots(glah01: Mapping[str, np.ndarray], glah06: Mapping[str, np.ndarray
 
     sel01, sel06 = long01[keep], rows06[keep]
     lat, lon = lat[keep], _wrap_lon(lon[keep])
-    x, y = _project(lat, lon)
+    x, y = project_lonlat(lon, lat, SHOT_CRS)
     gain = np.asarray(glah01["gain"])[sel01].astype(np.int32)
     gain[(gain < 0) | (gain == _INT32_FILL)] = -1
     return ShotSet(
@@ -637,7 +630,7 @@ def read_glas_text(path: str | Path) -> ShotSet:
     background = received[:, :N_BACKGROUND_SAMPLES]
     lat = values[:, 0] / 1e6
     lon = _wrap_lon(values[:, 1] / 1e6)
-    x, y = _project(lat, lon)
+    x, y = project_lonlat(lon, lat, SHOT_CRS)
     line_index = np.arange(n)
     report = {"n_glah01": n, "n_long": n, "n_short": 0, "n_missing_type": 0, "n_other_type": 0,
               "n_null_location": 0, "n_unmatched": 0, "n_fill_geolocation": 0,

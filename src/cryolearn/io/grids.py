@@ -21,6 +21,7 @@ import xarray as xr
 from rasterio.crs import CRS
 from rasterio.transform import Affine
 from rasterio.warp import Resampling, reproject
+from rasterio.warp import transform as warp_transform
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,20 @@ def read_bedmachine(path: str | Path, *, bounds: Sequence[float] | None = None,
         return grid, out
     finally:
         ds.close()
+
+
+def read_bed(path: str | Path) -> np.ndarray:
+    """The ``bed`` variable of a BedMachine-layout NetCDF file (a product or a prediction)."""
+    return read_bedmachine(path, variables=("bed",))[1]["bed"]
+
+
+def project_lonlat(lon: np.ndarray, lat: np.ndarray, crs: str = GRID_CRS
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 longitude and latitude (degrees) to ``crs`` coordinates (m)."""
+    if len(lon) == 0:
+        return np.empty(0), np.empty(0)
+    x, y = warp_transform("EPSG:4326", crs, np.asarray(lon).tolist(), np.asarray(lat).tolist())
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def _read_geotiff_field(path: Path, band: int) -> tuple[GridSpec, np.ndarray, str | None]:

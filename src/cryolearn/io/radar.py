@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rasterio.warp import transform as warp_transform
 
-from cryolearn.io.grids import GRID_CRS
+from cryolearn.io.grids import project_lonlat
 
 CRESIS_COLUMNS = ("LAT", "LON", "UTCTIMESOD", "THICK", "ELEVATION", "FRAME", "SURFACE",
                   "BOTTOM", "QUALITY")
@@ -69,13 +68,6 @@ class RadarPoints:
     def concatenate(cls, parts: Sequence[RadarPoints]) -> RadarPoints:
         fields = ("x", "y", "thickness", "surface", "line", "quality")
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
-
-
-def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(lon) == 0:
-        return np.empty(0), np.empty(0)
-    x, y = warp_transform("EPSG:4326", GRID_CRS, lon.tolist(), lat.tolist())
-    return np.asarray(x), np.asarray(y)
 
 
 def _header(path: Path) -> list[str]:
@@ -135,7 +127,7 @@ def read_cresis_csv(path: str | Path) -> RadarPoints:
     _check_coordinates(path, cols["LON"], cols["LAT"])
     thickness = _missing_to_nan(cols["THICK"])
     _check_thickness(path, thickness)
-    x, y = _project(lon, cols["LAT"])
+    x, y = project_lonlat(lon, cols["LAT"])
     frames = np.array([str(int(f)) for f in cols["FRAME"]], dtype=object)
     return RadarPoints(x, y, thickness, _missing_to_nan(cols["SURFACE"]), frames,
                        cols["QUALITY"].astype(np.int8))
@@ -152,7 +144,7 @@ def read_rsr_text(path: str | Path) -> RadarPoints:
     _check_coordinates(path, cols["lon"], cols["lat"])
     thickness = _missing_to_nan(cols["h1"])
     _check_thickness(path, thickness)
-    x, y = _project((cols["lon"] + 180.0) % 360.0 - 180.0, cols["lat"])
+    x, y = project_lonlat((cols["lon"] + 180.0) % 360.0 - 180.0, cols["lat"])
     line = path.stem.removesuffix("_rsr")
     n = len(x)
     return RadarPoints(x, y, thickness, np.full(n, np.nan), np.full(n, line, dtype=object),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
+
+log = logging.getLogger(__name__)
 
 
 def pick_device(preference: str = "auto") -> torch.device:
@@ -39,3 +42,14 @@ def atomic_torch_save(contents: dict, path: str | Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(contents, tmp)
     os.replace(tmp, path)
+
+
+def matching_checkpoint(path: str | Path | None, fingerprint: str) -> dict | None:
+    """A checkpoint's contents when it exists and was written for ``fingerprint``, else None."""
+    if path is None or not Path(path).exists():
+        return None
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    if saved.get("fingerprint") != fingerprint:
+        log.warning("%s belongs to another configuration or data; starting afresh", path)
+        return None
+    return saved

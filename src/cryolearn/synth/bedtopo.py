@@ -22,16 +22,18 @@ written in its real layout, and the truth is kept apart:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from rasterio.warp import transform as warp_transform
 from scipy import ndimage
 
+from cryolearn.bedtopo.data import distance_to_radar
 from cryolearn.io.grids import GRID_CRS, MASK_GROUNDED, MASK_LAND, GridSpec, write_grid_netcdf
 from cryolearn.io.radar import write_cresis_csv
 from cryolearn.io.raster import write_geotiff
+from cryolearn.settings import settings_from
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +81,7 @@ class RegionSpec:
 
     @classmethod
     def from_dict(cls, values: dict) -> RegionSpec:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"synth.bedtopo: unknown key(s) {unknown}")
-        return cls(**values)
+        return settings_from(cls, values, "synth.bedtopo")
 
     @property
     def grid(self) -> GridSpec:
@@ -247,15 +245,6 @@ def _sample(values: np.ndarray, grid: GridSpec, x: np.ndarray, y: np.ndarray) ->
     return ndimage.map_coordinates(values, [row, col], order=1, mode="nearest")
 
 
-def _distance_to_lines(grid: GridSpec, lines: list[dict]) -> np.ndarray:
-    """Distance (m) from each cell centre to the nearest radar trace."""
-    hit = np.zeros(grid.shape, dtype=bool)
-    for line in lines:
-        row, col, inside = grid.cell_of(line["x"], line["y"])
-        hit[row[inside], col[inside]] = True
-    return ndimage.distance_transform_edt(~hit) * grid.cell_m
-
-
 def make_region(spec: RegionSpec) -> Region:
     """The true region: bed, surface, velocity, SMB, dh/dt and the survey lines."""
     rng = np.random.default_rng(spec.seed)
@@ -275,7 +264,8 @@ def make_region(spec: RegionSpec) -> Region:
 def bedmachine_like(spec: RegionSpec, region: Region, rng: np.random.Generator
                     ) -> dict[str, np.ndarray]:
     """A BedMachine-like product: sharp near radar, smoothed and biased away from it."""
-    distance = _distance_to_lines(region.grid, region.lines)
+    distance = distance_to_radar(region.grid, np.concatenate([ln["x"] for ln in region.lines]),
+                                 np.concatenate([ln["y"] for ln in region.lines]))
     weight = np.exp(-distance / spec.bedmachine_decay_m)
     near = ndimage.gaussian_filter(region.bed, spec.bedmachine_near_smooth_m / spec.cell_m)
     far = ndimage.gaussian_filter(region.bed, spec.bedmachine_far_smooth_m / spec.cell_m)
