@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install install-test demo demo-bedtopo test lint bench report clean
+.PHONY: install install-test demo demo-bedtopo demo-climate test lint bench report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ demo: install
 demo-bedtopo: install
 	$(BIN)/snakemake --profile profiles/default --cores $(CORES) bedtopo
 
+## demo-climate: cluster the synthetic climate year with DSC, its variants and baselines
+demo-climate: install
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) climate
+
 ## test: the test suite (unit tests and Snakemake integration tests on config/test.yaml)
 test: install-test
 	$(BIN)/python -m pytest -q
@@ -55,6 +59,8 @@ bench: install
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/som.py
 	$(BIN)/python bench/bedtopo.py
+	$(BIN)/python bench/climate.py
+	$(BIN)/python bench/jacobian.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake resources/demo

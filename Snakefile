@@ -20,6 +20,7 @@ include: "workflow/rules/features.smk"
 include: "workflow/rules/crevasse.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/bedtopo.smk"
+include: "workflow/rules/climate.smk"
 
 
 rule all:

@@ -62,3 +62,17 @@ def test_synth_bedtopo_writes_the_region_in_real_formats(tmp_path):
     assert (truth / "bed_truth.nc").exists()
     for name in ("smb_1km.nc", "dhdt.tif", "vx.tif", "vy.tif"):
         assert (out / "fields" / name).exists()
+
+
+def test_synth_climate_writes_an_era5_like_year_and_its_truth(tmp_path):
+    from cryolearn.io.reanalysis import read_reanalysis
+
+    out, truth = tmp_path / "climate", tmp_path / "truth"
+    code = main(["synth", "climate", "--config", str(REPO / "config/test.yaml"),
+                 "--out", str(out), "--truth", str(truth)])
+    assert code == 0
+    ds = read_reanalysis(out / "era5_single_levels_synthetic.nc",
+                         ["sst", "t2m", "sp", "sshf", "slhf", "u10", "v10"],
+                         lat_range=[33, 37], lon_range=[-33, -29])
+    assert ds.sizes == {"time": 60, "latitude": 17, "longitude": 17}
+    assert len((truth / "regimes.csv").read_text().splitlines()) == 61

@@ -311,6 +311,23 @@ def test_end_to_end_maps_the_bed_and_scores_every_method_on_held_out_lines(test_
         assert (test_run / f"results/figures/{png}.png").stat().st_size > 10_000
 
 
+def test_end_to_end_clusters_the_climate_year_and_scores_every_method_and_seed(test_run):
+    scores = json.loads((test_run / "results/eval/climate.json").read_text())
+    assert scores["truth"] and scores["ranked_by"] == "adjusted_rand"
+    assert set(scores["methods"]) == {"kmeans", "dsc"} == set(scores["ranking"])
+    assert scores["grid"] == [17, 17] and scores["days"] == 60
+    for method, result in scores["methods"].items():
+        assert [run["seed"] for run in result["per_seed"]] == [0, 1], method
+        assert result["summary"]["adjusted_rand"]["n"] == 2
+    table = (test_run / "results/eval/climate.md").read_text()
+    assert "| kmeans | 2 |" in table and "| dsc | 2 |" in table
+    labels = (test_run / "results/climate/labels/dsc.csv").read_text().splitlines()
+    assert labels[0] == "date,seed_0,seed_1" and len(labels) == 61
+    assert labels[1].startswith("2021-01-01,")
+    assert (test_run / "results/figures/climate_clusters_dsc.png").stat().st_size > 10_000
+    assert (test_run / "benchmarks/cluster_climate/dsc_seed0.tsv").exists()
+
+
 def test_report_is_one_self_contained_page(test_run):
     snakemake(test_run, "--configfile", str(REPO / "config/test.yaml"),
               "--report", "results/report.html")

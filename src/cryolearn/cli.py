@@ -73,6 +73,17 @@ def _synth_bedtopo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synth_climate(args: argparse.Namespace) -> int:
+    from cryolearn.synth.climate import ClimateSpec, write_climate
+
+    config = _load_config(args.config)
+    spec = ClimateSpec.from_dict(config.get("synth", {}).get("climate", {}))
+    path = write_climate(spec, args.out, args.truth)
+    print(f"{spec.days} days from {spec.start}, {spec.steps_per_day} steps a day, "
+          f"{spec.n_regimes} hidden regimes: {path}, truth in {args.truth}")
+    return 0
+
+
 def _label(args: argparse.Namespace) -> int:
     from cryolearn.crevasse.label_server import LabellingSession, make_server, page_url
 
@@ -132,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     bedtopo.add_argument("--out", default="resources/demo/bedtopo", help="region folder")
     bedtopo.add_argument("--truth", default="resources/demo/truth/bedtopo", help="truth folder")
     bedtopo.set_defaults(func=_synth_bedtopo)
+    climate = synth_sub.add_parser(
+        "climate", help="climate year: ERA5-like NetCDF of 7 variables driven by hidden regimes")
+    climate.add_argument("--config", default="config/config.yaml", help="workflow config")
+    climate.add_argument("--out", default="resources/demo/climate", help="data folder")
+    climate.add_argument("--truth", default="resources/demo/truth/climate", help="truth folder")
+    climate.set_defaults(func=_synth_climate)
 
     label = sub.add_parser("label", help="label OPTICS clusters on a local web page")
     label.add_argument("--clusters", default="results/clusters/clusters.zarr",

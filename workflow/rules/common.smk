@@ -176,6 +176,7 @@ def final_targets():
         "results/figures/crevasse_maps.png",
         "results/figures/crevasse_change.png",
         bedtopo_targets(),
+        climate_targets(),
     ]
 
 
@@ -338,4 +339,58 @@ def bedtopo_targets(force=False):
         "results/figures/bedtopo_maps.png",
         "results/figures/bedtopo_profiles.png",
         "results/figures/bedtopo_training.png",
+    ]
+
+
+# ------------------------------------------------------- climate clustering
+CLIMATE = config["climate"]
+SYNTHETIC_CLIMATE = CLIMATE["source"] == "synthetic"
+CLIMATE_TRUTH_DIR = str(Path(config["synth"]["truth_dir"]) / "climate")
+CLIMATE_METHODS = CLIMATE["methods"]
+CLIMATE_SEEDS = CLIMATE["seeds"]
+
+
+wildcard_constraints:
+    clustering="|".join(CLIMATE_METHODS) or "none",
+    seed=r"\d+",
+
+
+def climate_data_files(wildcards):
+    """The reanalysis file(s): the synthetic year, or climate.files."""
+    if SYNTHETIC_CLIMATE:
+        from cryolearn.synth.climate import DATA_FILE
+
+        return [str(Path(CLIMATE["dir"]) / DATA_FILE)]
+    if not CLIMATE["files"]:
+        raise ValueError("climate.source files needs climate.files (ERA5 NetCDF)")
+    return CLIMATE["files"]
+
+
+def climate_truth():
+    """The synthetic regimes' table, or [] for real data (no truth)."""
+    return str(Path(CLIMATE_TRUTH_DIR) / "regimes.csv") if SYNTHETIC_CLIMATE else []
+
+
+def climate_runs(method=None):
+    """Per-seed clustering files of one method (or of all)."""
+    return expand("results/climate/runs/{clustering}/seed{seed}.nc",
+                  clustering=[method] if method else CLIMATE_METHODS, seed=CLIMATE_SEEDS)
+
+
+def climate_figures():
+    """Anomaly-map figures of the configured methods (those that run)."""
+    methods = [m for m in CLIMATE["figures"]["methods"] if m in CLIMATE_METHODS]
+    return expand("results/figures/climate_clusters_{clustering}.png", clustering=methods)
+
+
+def climate_targets(force=False):
+    """Climate-clustering outputs, when climate.enabled (or forced, for the target rule)."""
+    if not (CLIMATE["enabled"] or force):
+        return []
+    return [
+        "results/eval/climate.json",
+        "results/eval/climate.md",
+        expand("results/climate/labels/{clustering}.{ext}", clustering=CLIMATE_METHODS,
+               ext=["csv", "nc"]),
+        climate_figures(),
     ]

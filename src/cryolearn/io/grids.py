@@ -23,6 +23,8 @@ from rasterio.transform import Affine
 from rasterio.warp import Resampling, reproject
 from rasterio.warp import transform as warp_transform
 
+from cryolearn.io.files import write_netcdf_atomic
+
 log = logging.getLogger(__name__)
 
 #: the CRS of BedMachine Greenland and of every bed-topography grid of cryolearn
@@ -352,8 +354,6 @@ def write_grid_netcdf(path: str | Path, grid: GridSpec, variables: dict[str, np.
     a ``mapping`` variable with the polar stereographic parameters and WKT,
     and a global ``proj4`` attribute.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     crs = CRS.from_user_input(grid.crs)
     mapping = xr.DataArray(np.int8(0), attrs={"crs_wkt": crs.to_wkt(),
                                               "spatial_ref": crs.to_wkt()})
@@ -375,10 +375,4 @@ def write_grid_netcdf(path: str | Path, grid: GridSpec, variables: dict[str, np.
                                                 "standard_name": "projection_y_coordinate"})},
                     attrs={"proj4": crs.to_proj4() if crs.to_epsg() is None
                            else f"+init=epsg:{crs.to_epsg()}", **(attrs or {})})
-    encoding = {name: {"zlib": True, "complevel": 4} for name in variables}
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_netcdf_atomic(ds, path, {name: {"zlib": True, "complevel": 4} for name in variables})
