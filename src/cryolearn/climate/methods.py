@@ -19,8 +19,12 @@
                           joint phase, which also uses Adam (our modification)
 ========================  =====================================================
 
-The four variants and both DSC modifications take the architecture and
-training of ``climate.dsc`` and change only what their name says.
+All DSC-family methods share the architecture of ``climate.dsc``. DSC and
+``dsc_windowed`` train as DSC's code; the four variants train like
+``climate.variants.training_like`` (``dsc_pretrained`` by default: with the
+published optimiser no network moves, so an ablation would compare untrained
+networks). DEC and DTC keep their own published recipes
+(:data:`PUBLISHED_TRAINING`).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from cryolearn.nn.clustering import StudentTAssignment, kl_clustering_loss, target_distribution
+from cryolearn.nn.training import seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +222,7 @@ def fit_deep_clustering(build_model: Callable[[], nn.Module], samples: Samples,
     seed : seeds the weights, the batch order and k-means
     clustering_layer : False for an autoencoder clustered afterwards by k-means
     """
-    torch.manual_seed(seed)
+    seed_everything(seed)
     rng = np.random.default_rng(seed)
     model = build_model().to(samples.device)
     history: list[dict] = []

@@ -129,11 +129,11 @@ def _join_in_time(pieces: list[xr.DataArray], name: str) -> xr.DataArray:
 
 def _daily_means(ds: xr.Dataset) -> xr.Dataset:
     """Average sub-daily steps to UTC days, dropping days with fewer steps than the most."""
-    day = ds["time"].dt.floor("D")
+    day = ds["time"].dt.floor("D").rename("day")
     counts = ds["time"].groupby(day).count()
     full = int(counts.max())
-    partial = counts["floor"].values[counts.values < full] if "floor" in counts.dims else []
-    daily = ds.groupby(day).mean("time", keep_attrs=True).rename({"floor": "time"})
+    partial = counts["day"].values[counts.values < full]
+    daily = ds.groupby(day).mean("time", keep_attrs=True).rename({"day": "time"})
     if len(partial):
         log.warning("dropping %d day(s) with fewer than %d steps: %s", len(partial), full,
                     [str(np.datetime_as_string(d, unit="D")) for d in partial])
