@@ -355,3 +355,17 @@ def test_clusters_are_ordered_by_their_matching_regime():
     labels = np.array([2, 2, 0, 0, 1, 1])
     order, match = matched_order(labels, truth)
     assert order == [2, 0, 1] and match == {2: 0, 0: 1, 1: 2}
+
+
+def test_zero_padding_changes_no_score():
+    """DSC pads its frames with zeros: constant columns, so the padded features score the
+    same as the like-for-like table (the paper's gap between DSC and the baselines cannot
+    come from padding)."""
+    features, truth = small_features(30)
+    labels = np.arange(30) % 3
+    padded = pad_frames(features.scaled).reshape(30, -1)
+    assert padded.shape[1] > features.table.shape[1]
+    on_table = clustering_scores(features.table, labels, truth)
+    on_padded = clustering_scores(padded, labels, truth)
+    for name in ("silhouette", "davies_bouldin", "calinski_harabasz"):
+        assert on_padded[name] == pytest.approx(on_table[name], rel=1e-5), name
