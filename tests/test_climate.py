@@ -25,7 +25,13 @@ from cryolearn.climate.features import (
     pad_frames,
 )
 from cryolearn.climate.figures import matched_order
-from cryolearn.climate.methods import METHODS, ClusteringRun, run_method, training_for
+from cryolearn.climate.methods import (
+    METHODS,
+    ClusteringRun,
+    method_settings,
+    run_method,
+    training_for,
+)
 from cryolearn.climate.models import DSCAutoencoder, FrameEncoder, TemporalAutoencoder
 from cryolearn.climate.train import DeepTraining, Samples, fit_deep_clustering
 from cryolearn.io.reanalysis import ReanalysisError, read_reanalysis
@@ -60,6 +66,15 @@ def test_hourly_steps_average_to_days_and_a_partial_day_is_dropped(tmp_path):
     np.testing.assert_allclose(ds["a"].values[:, 0, 0], [11.5, 35.5])  # mean of 0..23, 24..47
     assert list(ds["longitude"].values) == [-10.0, -5.0]  # 350, 355 °E → −10, −5
     assert list(ds["latitude"].values) == [0.0, 1.0]  # north-first turned increasing
+
+
+def test_a_region_ending_at_the_antimeridian_reads_from_a_0_to_360_file(tmp_path):
+    path = tmp_path / "east.nc"
+    hourly_dataset(lon=(170.0, 180.0, 190.0), steps=24).to_netcdf(path)
+    ds = read_reanalysis(path, ["a"], lat_range=[0, 1], lon_range=[170, 180])
+    assert list(ds["longitude"].values) == [170.0, 180.0]
+    with pytest.raises(ReanalysisError, match="antimeridian"):
+        read_reanalysis(path, ["a"], lat_range=[0, 1], lon_range=[170, 190])
 
 
 def test_variables_and_months_split_over_files_are_joined(tmp_path):
@@ -291,7 +306,9 @@ def tiny_settings() -> dict:
 
 def test_every_method_clusters_the_same_days_and_is_scored_on_the_same_features():
     features, truth = small_features(30)
-    runs = {name: [run_method(name, features, tiny_settings(), seed=1)] for name in METHODS}
+    # each method gets only its part of the config, as the workflow passes it
+    runs = {name: [run_method(name, features, method_settings(name, tiny_settings()), seed=1)]
+            for name in METHODS}
     for name, (run,) in runs.items():
         assert run.labels.shape == (30,) and run.labels.min() >= 0 and run.labels.max() < 3, name
         assert (run.embedding is None) == (name in ("kmeans", "agglomerative")), name

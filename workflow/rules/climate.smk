@@ -47,7 +47,7 @@ rule cluster_climate:
     output:
         "results/climate/runs/{clustering}/seed{seed}.nc",
     params:
-        settings=lookup(dpath="climate", within=config),
+        settings=climate_method_settings,
     conda:
         "../../envs/cryolearn.yaml"
     log:
@@ -64,7 +64,6 @@ rule cluster_climate:
 
 rule climate_labels:
     input:
-        features="results/climate/features.nc",
         runs=lambda wildcards: climate_runs(wildcards.clustering),
     output:
         csv="results/climate/labels/{clustering}.csv",

@@ -371,6 +371,13 @@ def climate_truth():
     return str(Path(CLIMATE_TRUTH_DIR) / "regimes.csv") if SYNTHETIC_CLIMATE else []
 
 
+def climate_method_settings(wildcards):
+    """Only the config a method reads: other methods' settings never rerun its jobs."""
+    from cryolearn.climate.methods import method_settings
+
+    return method_settings(wildcards.clustering, CLIMATE)
+
+
 def climate_runs(method=None):
     """Per-seed clustering files of one method (or of all)."""
     return expand("results/climate/runs/{clustering}/seed{seed}.nc",

@@ -43,11 +43,17 @@ def write_run(run: ClusteringRun, dates: np.ndarray, path: str | Path) -> None:
 
 def read_run(path: str | Path) -> ClusteringRun:
     """Read what :func:`write_run` wrote."""
+    return read_run_and_dates(path)[0]
+
+
+def read_run_and_dates(path: str | Path) -> tuple[ClusteringRun, np.ndarray]:
+    """Read what :func:`write_run` wrote, with the days it labels."""
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         embedding = ds["embedding"].values if "embedding" in ds else None
-        return ClusteringRun(str(ds.attrs["method"]), int(ds.attrs["seed"]),
-                             ds["label"].values.astype(np.int64), embedding,
-                             tuple(json.loads(ds.attrs["history"])))
+        run = ClusteringRun(str(ds.attrs["method"]), int(ds.attrs["seed"]),
+                            ds["label"].values.astype(np.int64), embedding,
+                            tuple(json.loads(ds.attrs["history"])))
+        return run, ds["time"].values
 
 
 def write_labels(runs: Sequence[ClusteringRun], dates: np.ndarray, csv_path: str | Path,
@@ -134,8 +140,8 @@ def markdown_table(results: Mapping[str, dict], rank_by: str) -> str:
     header = ("| method | seeds | " + " | ".join(f"{c} {arrows[c]}" for c in columns)
               + " | silhouette on own embedding (not comparable) |")
     lines = [header, "|" + " --- |" * (len(columns) + 3)]
-    for method in ranking(results, rank_by) + [m for m in results
-                                               if m not in ranking(results, rank_by)]:
+    ranked = ranking(results, rank_by)
+    for method in ranked + [m for m in results if m not in ranked]:
         summary = results[method]["summary"]
         cells = [_cell(summary.get(c)) for c in columns]
         lines.append(f"| {method} | {len(results[method]['per_seed'])} | " + " | ".join(cells)

@@ -105,6 +105,22 @@ PUBLISHED_TRAINING = {
 }
 
 
+def method_settings(name: str, climate: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of config section ``climate`` that method ``name`` reads.
+
+    A workflow passes only this to a method's jobs, so that changing one
+    method's settings (or the figures, or the seeds) reruns no other method.
+    """
+    if name not in METHODS:
+        raise ValueError(f"unknown clustering method {name!r}; known: {list(METHODS)}")
+    sections = {"kmeans": ["kmeans"], "agglomerative": [], "dec": ["dec"], "dtc": ["dtc"],
+                "dsc": ["dsc"], "dsc_windowed": ["dsc", "dsc_windowed"],
+                "dsc_pretrained": ["dsc", "dsc_pretrained"]}.get(
+        name, ["dsc", "dsc_pretrained", "variants"])
+    keys = ["n_clusters", "device", *sections]
+    return {key: climate[key] for key in keys if key in climate}
+
+
 def training_for(name: str, settings: Mapping[str, Any]) -> DeepTraining:
     """The training recipe of deep method ``name`` under config section ``settings``.
 

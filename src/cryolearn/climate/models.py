@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
-import torch
 from torch import Tensor, nn
 
 #: downsampling of the DSC frame encoder: four 2 × 2 poolings
@@ -218,9 +217,3 @@ def count_parameters(model: nn.Module) -> int:
     """Trainable parameters of ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-
-@torch.no_grad()
-def embed(model: nn.Module, batches: Sequence[Tensor]) -> Tensor:
-    """Latents of ``batches`` (evaluation mode), concatenated."""
-    model.eval()
-    return torch.cat([model.encode(batch) for batch in batches])

@@ -15,6 +15,7 @@ from cryolearn.climate.evaluate import (
     markdown_table,
     ranking,
     read_run,
+    read_run_and_dates,
     write_labels,
     write_run,
 )
@@ -48,11 +49,11 @@ def cluster_step(features_path: str, method: str, seed: int, settings: Mapping[s
     write_run(run, features.dates, output)
 
 
-def labels_step(run_paths: Sequence[str], features_path: str, csv_path: str,
-                netcdf_path: str) -> None:
+def labels_step(run_paths: Sequence[str], csv_path: str, netcdf_path: str) -> None:
     """Gather one method's seeds into its per-day label files."""
-    runs = sorted((read_run(p) for p in run_paths), key=lambda r: r.seed)
-    write_labels(runs, read_features(features_path).dates, csv_path, netcdf_path)
+    read = [read_run_and_dates(p) for p in run_paths]
+    runs = sorted((run for run, _ in read), key=lambda r: r.seed)
+    write_labels(runs, read[0][1], csv_path, netcdf_path)
 
 
 def truth_for(dates: np.ndarray, truth_dir: str | None) -> np.ndarray | None:

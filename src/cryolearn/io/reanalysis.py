@@ -45,6 +45,11 @@ def _dim(ds: xr.Dataset, candidates: Sequence[str], what: str, path: Path) -> st
                           f"the file has {sorted(map(str, ds.dims))})")
 
 
+def signed_longitude(values: np.ndarray) -> np.ndarray:
+    """Longitudes in degrees east mapped to (−180, 180] (0…360 files and regions alike)."""
+    return np.where(values > 180.0, values - 360.0, values)
+
+
 def _standard_axes(ds: xr.Dataset, path: Path, time_dim: str | None) -> xr.Dataset:
     """Rename the axes to time, latitude, longitude; longitude to −180…180, both increasing."""
     time = time_dim or _dim(ds, TIME_NAMES, "time", path)
@@ -54,9 +59,8 @@ def _standard_axes(ds: xr.Dataset, path: Path, time_dim: str | None) -> xr.Datas
     lat = _dim(ds, LAT_NAMES, "latitude", path)
     lon = _dim(ds, LON_NAMES, "longitude", path)
     ds = ds.rename({time: "time", lat: "latitude", lon: "longitude"})
-    longitude = ((ds["longitude"].values + 180.0) % 360.0) - 180.0
-    ds = ds.assign_coords(longitude=longitude).sortby("longitude").sortby("latitude")
-    return ds
+    ds = ds.assign_coords(longitude=signed_longitude(ds["longitude"].values))
+    return ds.sortby("longitude").sortby("latitude")
 
 
 def _select_level(values: xr.DataArray, level: float | None, name: str,
@@ -165,8 +169,8 @@ def read_reanalysis(paths: str | Path | Sequence[str | Path], variables: Sequenc
     increasing, one float32 variable per name, attributes kept.
     """
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
-    lon_range = [((v + 180.0) % 360.0) - 180.0 for v in lon_range]
-    if lon_range[0] > lon_range[1] and lon_range[1] != -180.0:
+    lon_range = list(signed_longitude(np.asarray(lon_range, dtype=np.float64)))
+    if lon_range[0] > lon_range[1]:
         raise ReanalysisError(f"{paths[0]}: a region across the antimeridian "
                               f"({lon_range}) is not supported")
     pieces = _variable_pieces(paths, variables, lat_range=lat_range, lon_range=lon_range,

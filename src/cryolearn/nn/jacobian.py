@@ -221,7 +221,14 @@ class Conv2d(Layer):
 
 
 class _Pool2d(Layer):
-    """Shared geometry of the pooling layers (no padding, per channel)."""
+    """Shared geometry of the pooling layers (no padding, per channel).
+
+    Parameters
+    ----------
+    kernel : window side k
+    input_shape : (c, h, w); the layer takes the flattened (c·h·w,) vector
+    stride : window step (k when omitted)
+    """
 
     def __init__(self, kernel: int, input_shape: tuple[int, int, int],
                  stride: int | None = None) -> None:
@@ -244,12 +251,6 @@ class _Pool2d(Layer):
 class AvgPool2d(_Pool2d):
     """Mean over k × k windows, as ``torch.nn.functional.avg_pool2d`` (no padding).
 
-    Parameters
-    ----------
-    kernel : window side k
-    input_shape : (c, h, w); the layer takes the flattened (c·h·w,) vector
-    stride : window step (k when omitted)
-
     Notes
     -----
     A fixed linear map: ∂y[c, l]/∂x[p] = 1/k² for p in window l of channel c.
@@ -269,12 +270,6 @@ class AvgPool2d(_Pool2d):
 
 class MaxPool2d(_Pool2d):
     """Maximum over k × k windows, as ``torch.nn.functional.max_pool2d`` (no padding).
-
-    Parameters
-    ----------
-    kernel : window side k
-    input_shape : (c, h, w); the layer takes the flattened (c·h·w,) vector
-    stride : window step (k when omitted)
 
     Notes
     -----
