@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install install-test demo demo-bedtopo demo-climate test lint bench report clean
+.PHONY: install install-test demo demo-bedtopo demo-climate test test-slurm lint bench report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ demo-climate: install
 ## test: the test suite (unit tests and Snakemake integration tests on config/test.yaml)
 test: install-test
 	$(BIN)/python -m pytest -q
+
+## test-slurm: config/test.yaml through profiles/slurm on a live single-node Slurm that
+## tests/slurm/start.sh starts (root; tests/slurm/install.sh installs slurm-wlm and munge)
+test-slurm: install-test
+	$(BIN)/python -m pytest -q -m slurm tests/test_slurm_live.py
 
 lint: install-test
 	$(BIN)/ruff check .

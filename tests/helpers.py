@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -101,3 +102,86 @@ def write_matches(path: Path, neighbour: np.ndarray, distance: np.ndarray,
     write_array(group, "rec_ndx", np.arange(n, dtype=np.int64), ("shot",))
     write_array(group, "shot_count", np.ones(n, np.int32), ("shot",))
     return path
+
+
+def result_digests(workdir: Path) -> dict[str, str]:
+    """SHA-256 of every file a workflow run wrote under results/ and resources/, by
+    path relative to workdir (Snakemake's own timestamp markers left out)."""
+    import hashlib
+
+    digests = {}
+    for top in ("results", "resources"):
+        for path in sorted((workdir / top).rglob("*")):
+            if path.is_file() and path.name != ".snakemake_timestamp":
+                digests[str(path.relative_to(workdir))] = hashlib.sha256(
+                    path.read_bytes()).hexdigest()
+    return digests
+
+
+TIMING_KEY = re.compile(r"seconds|per_second")
+
+
+def without_timings(value):
+    """A loaded JSON, checkpoint or history with measured durations (keys naming
+    seconds) left out: they differ between any two runs of the same computation."""
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items()
+                if not (isinstance(k, str) and TIMING_KEY.search(k))}
+    if isinstance(value, (list, tuple)):
+        return [without_timings(v) for v in value]
+    return value
+
+
+def same_values(a, b) -> bool:
+    """Exact equality through dicts, lists, tensors and arrays (NaN equal to NaN)."""
+    import torch
+
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(
+            same_values(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(
+            same_values(x, y) for x, y in zip(a, b, strict=True))
+    if torch.is_tensor(a):
+        return torch.is_tensor(b) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def json_file(path: Path):
+    import json
+
+    return json.loads(path.read_text())
+
+
+def checkpoint_file(path: Path):
+    import torch
+
+    return torch.load(path, weights_only=False)
+
+
+def differing_outputs(run_a: Path, run_b: Path) -> list[str]:
+    """Files of two workflow runs whose contents differ, measured durations aside.
+
+    Files are compared byte for byte; where the bytes differ, JSON files and
+    PyTorch checkpoints are compared as values without their timing keys, and
+    Zarr arrays of timings (``*seconds*``) are left out."""
+    a, b = result_digests(run_a), result_digests(run_b)
+    differing = sorted(set(a) ^ set(b))
+    for path in sorted(set(a) & set(b)):
+        if a[path] == b[path] or any(TIMING_KEY.search(part) for part in Path(path).parts):
+            continue
+        if path.endswith(".json"):
+            load = json_file
+        elif path.endswith((".pt", ".ckpt")):
+            load = checkpoint_file
+        else:
+            differing.append(path)
+            continue
+        if not same_values(without_timings(load(run_a / path)),
+                           without_timings(load(run_b / path))):
+            differing.append(path)
+    return differing

@@ -22,7 +22,6 @@ rule train_autoencoder:
     resources:
         mem_mb=6000,
         runtime=240,
-        gpu=0,
     script:
         "../scripts/train_autoencoder.py"
 

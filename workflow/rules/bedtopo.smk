@@ -85,7 +85,6 @@ rule train_bedtopo:
     resources:
         mem_mb=8000,
         runtime=720,
-        gpu=0,
     script:
         "../scripts/train_bedtopo.py"
 

@@ -42,10 +42,37 @@ rule climate_features:
 
 
 rule cluster_climate:
+    # k-means and Ward: seconds to minutes on CPUs
     input:
         "results/climate/features.nc",
     output:
         "results/climate/runs/{clustering}/seed{seed}.nc",
+    wildcard_constraints:
+        clustering=CLASSICAL_CLIMATE_PATTERN,
+    params:
+        settings=climate_method_settings,
+    conda:
+        "../../envs/cryolearn.yaml"
+    log:
+        "logs/cluster_climate/{clustering}_seed{seed}.log",
+    benchmark:
+        "benchmarks/cluster_climate/{clustering}_seed{seed}.tsv"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    script:
+        "../scripts/cluster_climate.py"
+
+
+rule train_climate_clustering:
+    # DSC, its variants, DEC and DTC: network training, GPU nodes on a cluster
+    input:
+        "results/climate/features.nc",
+    output:
+        "results/climate/runs/{clustering}/seed{seed}.nc",
+    wildcard_constraints:
+        clustering=DEEP_CLIMATE_PATTERN,
     params:
         settings=climate_method_settings,
     conda:

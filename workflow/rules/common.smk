@@ -4,6 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from cryolearn.climate.names import CLASSICAL_METHODS, DEEP_METHODS
 from cryolearn.constants import CAMPAIGN_YEARS
 from cryolearn.synth.flights import FlightSpec, flight_configs, frame_paths, truth_path_for
 from cryolearn.synth.glas import granule_names
@@ -348,6 +349,9 @@ SYNTHETIC_CLIMATE = CLIMATE["source"] == "synthetic"
 CLIMATE_TRUTH_DIR = str(Path(config["synth"]["truth_dir"]) / "climate")
 CLIMATE_METHODS = CLIMATE["methods"]
 CLIMATE_SEEDS = CLIMATE["seeds"]
+# classical methods run as CPU jobs, deep ones as training jobs (a GPU on a cluster)
+CLASSICAL_CLIMATE_PATTERN = "|".join(CLASSICAL_METHODS)
+DEEP_CLIMATE_PATTERN = "|".join(DEEP_METHODS)
 
 
 wildcard_constraints:

@@ -43,7 +43,6 @@ rule fit_som:
     resources:
         mem_mb=8000,
         runtime=240,
-        gpu=0,
     script:
         "../scripts/fit_som.py"
 

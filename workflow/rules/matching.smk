@@ -42,7 +42,6 @@ rule match_shots:
     resources:
         mem_mb=8000,
         runtime=120,
-        gpu=0,
     script:
         "../scripts/match_shots.py"
 

@@ -40,6 +40,7 @@ from sklearn.cluster import AgglomerativeClustering
 
 from cryolearn.climate.features import ClimateFeatures, pad_frames
 from cryolearn.climate.models import DenseAutoencoder, DSCAutoencoder, TemporalAutoencoder
+from cryolearn.climate.names import DSC_FAMILY, METHODS
 from cryolearn.climate.train import (
     DeepResult,
     DeepTraining,
@@ -52,18 +53,6 @@ from cryolearn.settings import settings_from
 
 log = logging.getLogger(__name__)
 
-DSC_FAMILY = {
-    # name: (recurrent, decoder, clustering layer)
-    "cnn_encoder": (False, False, True),
-    "cnn_autoencoder": (False, True, True),
-    "cnn_rnn_encoder": (True, False, True),
-    "cnn_rnn_autoencoder": (True, True, False),
-    "dsc": (True, True, True),
-    "dsc_windowed": (True, True, True),
-    "dsc_pretrained": (True, True, True),
-}
-METHODS = ("kmeans", "agglomerative", "dec", "dtc", *DSC_FAMILY)
-DEEP_METHODS = ("dec", "dtc", *DSC_FAMILY)
 
 
 @dataclass(frozen=True)
