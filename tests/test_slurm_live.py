@@ -156,7 +156,9 @@ def slurm_run(slurm, tmp_path_factory):
     env = {**os.environ, "SLURM_CONF": slurm["SLURM_CONF"],
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     planned = run_snakemake(workdir, "--profile", str(profile_dir), "-n", env=env)
-    run = run_snakemake(workdir, "--profile", str(profile_dir), "--verbose", env=env)
+    # about 10 min on 2 cores: each job starts Snakemake twice (sbatch script, srun step)
+    run = run_snakemake(workdir, "--profile", str(profile_dir), "--verbose", env=env,
+                        timeout=2400)
     return {"workdir": workdir, "profile": profile, "planned": planned.stdout,
             "log": run.stdout + run.stderr, "env": env}
 

@@ -7,7 +7,6 @@ from snakemake.utils import validate
 from cryolearn.climate.names import CLASSICAL_METHODS, DEEP_METHODS
 from cryolearn.constants import CAMPAIGN_YEARS
 from cryolearn.synth.flights import FlightSpec, flight_configs, frame_paths, truth_path_for
-from cryolearn.synth.glas import granule_names
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -96,6 +95,9 @@ def flight_frames(wildcards):
 
 def synthetic_granules(campaign):
     """The GLAH01 and GLAH06 files that synth_glas writes for one campaign."""
+    # imported here: it brings xarray and scipy, and every cluster job parses this file
+    from cryolearn.synth.glas import granule_names
+
     return [str(GLAS_DIR / campaign / name) for name in granule_names(campaign)]
 
 
