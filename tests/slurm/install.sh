@@ -21,5 +21,5 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "installing slurm-wlm and munge (missing: ${missing[*]})"
 apt-get update -q
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends slurm-wlm munge
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurm-wlm munge
 slurmctld -V
