@@ -226,8 +226,9 @@ def test_each_job_runs_as_many_threads_as_slurm_granted_it_cpus(slurm_run):
 
 
 def test_outputs_through_slurm_equal_those_of_a_local_run(slurm_run, local_run):
-    assert result_digests(slurm_run["workdir"]).keys() == result_digests(local_run).keys()
-    assert len(result_digests(local_run)) > 400
+    local_files = result_digests(local_run).keys()
+    assert result_digests(slurm_run["workdir"]).keys() == local_files
+    assert len(local_files) > 400
     assert differing_outputs(slurm_run["workdir"], local_run) == []
 
 
