@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import differing_outputs, result_digests
+from helpers import differing_outputs
 
 REPO = Path(__file__).resolve().parents[1]
 SLURM_SCRIPTS = REPO / "tests" / "slurm"
@@ -160,7 +160,7 @@ def slurm_run(slurm, tmp_path_factory):
     run = run_snakemake(workdir, "--profile", str(profile_dir), "--verbose", env=env,
                         timeout=2400)
     return {"workdir": workdir, "profile": profile, "planned": planned.stdout,
-            "log": run.stdout + run.stderr, "env": env}
+            "log": run.stdout + run.stderr, "jobs": slurm_jobs(env, workdir)}
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,7 @@ def test_every_job_that_is_not_local_ran_as_a_slurm_job(slurm_run):
     planned = planned_job_counts(slurm_run["planned"])
     local_rules = {"all"}
     expected = Counter({rule: n for rule, n in planned.items() if rule not in local_rules})
-    jobs = slurm_jobs(slurm_run["env"], slurm_run["workdir"])
+    jobs = slurm_run["jobs"]
     assert Counter(job["rule"] for job in jobs) == expected
     assert len(jobs) == sum(expected.values()) > 60
     for job in jobs:
@@ -185,7 +185,7 @@ def test_every_job_that_is_not_local_ran_as_a_slurm_job(slurm_run):
 
 def test_slurm_grants_each_job_the_cpus_of_its_threads_and_gpu_rules_a_gpu(slurm_run):
     profile = slurm_run["profile"]
-    jobs = slurm_jobs(slurm_run["env"], slurm_run["workdir"])
+    jobs = slurm_run["jobs"]
     gpu_rules = {rule for rule, res in profile["set-resources"].items() if res.get("gpu")}
     assert gpu_rules == {"train_autoencoder", "fit_som", "train_bedtopo", "predict_bedtopo",
                          "train_climate_clustering"}
@@ -213,7 +213,7 @@ def test_slurm_grants_each_job_the_cpus_of_its_threads_and_gpu_rules_a_gpu(slurm
 
 def test_each_job_runs_as_many_threads_as_slurm_granted_it_cpus(slurm_run):
     """The job's own Snakemake (in the kept job log) gives the rule its Slurm CPUs."""
-    jobs = {job["JobId"]: job for job in slurm_jobs(slurm_run["env"], slurm_run["workdir"])}
+    jobs = {job["JobId"]: job for job in slurm_run["jobs"]}
     logs = sorted((slurm_run["workdir"] / ".snakemake/slurm_logs").rglob("*.log"))
     assert {log.stem for log in logs} == set(jobs)
     multi_threaded = 0
@@ -226,9 +226,8 @@ def test_each_job_runs_as_many_threads_as_slurm_granted_it_cpus(slurm_run):
 
 
 def test_outputs_through_slurm_equal_those_of_a_local_run(slurm_run, local_run):
-    local_files = result_digests(local_run).keys()
-    assert result_digests(slurm_run["workdir"]).keys() == local_files
-    assert len(local_files) > 400
+    assert len(list((local_run / "results").rglob("*"))) > 400
+    # files in one run only are reported too
     assert differing_outputs(slurm_run["workdir"], local_run) == []
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from snakemake.resources import Resource
 from snakemake_executor_plugin_slurm.validation import get_forbidden_slurm_options
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,10 +37,8 @@ def snakemake_resource_value(value: object) -> object:
     """A profile resource value as Snakemake evaluates it (a Python expression first)."""
     if not isinstance(value, str):
         return value
-    try:
-        return eval(value, {"attempt": 1})  # what Snakemake does with it
-    except (NameError, SyntaxError):
-        return value
+    return Resource.cli_evaluator("profile", value, wildcards=None, input=None, attempt=1,
+                                  async_run=None)
 
 
 def test_profile_submits_through_slurm_with_the_site_settings_marked():
