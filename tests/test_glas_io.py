@@ -16,18 +16,18 @@ from cryolearn.constants import (
     GLAS_NULL_LOCATION_INDEX,
     N_LONG_SAMPLES,
     N_TRANSMIT_SAMPLES,
-    VOLTS_PER_COUNT,
 )
 from cryolearn.io.glas import (
     GlasError,
     ShotSet,
     join_shots,
+    product_sample_table,
+    product_volt_table,
     read_glah01,
     read_glah06,
     read_glah14,
     read_glas_pair,
     read_glas_text,
-    uniform_sample_table,
     write_glah01,
     write_glah06,
 )
@@ -38,21 +38,46 @@ LAT0, LON0 = 69.2, 310.5  # 69.2 N, 49.5 W
 
 # --------------------------------------------------------------------------- builders
 
+#: the product's volt_table_1 at a few counts (carbonplan/trace data/volt_table.csv)
+VOLTS_AT = {0: -0.195279, 1: -0.188604, 30: 0.004971, 127: 0.652446, 128: 0.658924,
+            255: 1.44607}
+#: 1-based location index of the uniform 1 ns row of FACT_TABLE
+UNIFORM = 4
+
+
+def fact_table() -> np.ndarray:
+    """The sample-location table, built here from the product's facts (not our code).
+
+    Rows 0 and 2: 200 valid entries, 0..-199 ns, then fill; rows 1 and 3: 0..-543 ns;
+    row 4: 0..-391 ns, then -393.5, -397.5, ... in 4 ns steps.
+    """
+    table = np.full((5, 544), GLAS_FILL)
+    table[[0, 2], :200] = -np.arange(200.0)
+    table[[1, 3]] = -np.arange(544.0)
+    table[4, :392] = -np.arange(392.0)
+    table[4, 392:] = -393.5 - 4.0 * np.arange(152)
+    return table
+
+
+def time_ordered(n: int = 80) -> np.ndarray:
+    """Known waveforms in time order: one Gaussian return, its peak at sample 100 + i."""
+    t = np.arange(N_LONG_SAMPLES)
+    peaks = 100 + np.arange(n)
+    waveform = 0.05 + 0.8 * np.exp(-0.5 * ((t[None, :] - peaks[:, None]) / 3.0) ** 2)
+    return waveform.astype(np.float32)
+
 
 def glah01_arrays(n: int = 80, first_rec: int = 5000) -> dict[str, np.ndarray]:
-    """Known GLAH01 values: one Gaussian return per shot, its peak at sample 100 + i."""
+    """Known GLAH01 values, the waveforms of :func:`time_ordered` stored latest first."""
     i = np.arange(n)
-    t = np.arange(N_LONG_SAMPLES)
-    peaks = 100 + i
-    waveform = 0.05 + 0.8 * np.exp(-0.5 * ((t[None, :] - peaks[:, None]) / 3.0) ** 2)
     transmit = 0.02 + np.exp(-0.5 * ((np.arange(N_TRANSMIT_SAMPLES) - 20) / 2.5) ** 2)
     return {
         "rec_ndx": first_rec + i // 40,
         "shot_count": i % 40 + 1,
         "utc_time": 2.2e8 + 0.025 * i,
-        "rec_waveform": waveform.astype(np.float32),
-        "location_index": np.zeros(n, dtype=np.int32),
-        "sample_location_table": uniform_sample_table(),
+        "rec_waveform": np.ascontiguousarray(time_ordered(n)[:, ::-1]),
+        "location_index": np.full(n, UNIFORM, dtype=np.int32),
+        "sample_location_table": fact_table(),
         "transmit": np.repeat(transmit[None].astype(np.float32), n, axis=0),
         "waveform_type": np.ones(n, dtype=np.int8),
         "bg_mean": np.full(n, 0.05) + 0.001 * i,
@@ -101,15 +126,18 @@ def test_round_trip_keeps_known_values(tmp_path):
     assert len(shots) == 80
     assert shots.report == {"n_glah01": 80, "n_long": 80, "n_short": 0, "n_missing_type": 0,
                             "n_other_type": 0, "n_resampled": 0, "n_null_location": 0,
-                            "n_unmatched": 0, "n_fill_geolocation": 0, "n_kept": 80}
+                            "n_short_location_row": 0, "n_unmatched": 0,
+                            "n_fill_geolocation": 0, "n_kept": 80}
     assert "g_GLAH01.h5" in shots.source and "g_GLAH06.h5" in shots.source
     np.testing.assert_array_equal(shots.rec_ndx, g01["rec_ndx"])
     np.testing.assert_array_equal(shots.shot_count, g01["shot_count"])
     assert shots.rec_ndx.dtype == np.int64 and shots.shot_count.dtype == np.int32
     np.testing.assert_array_equal(shots.time, g01["utc_time"])
-    np.testing.assert_array_equal(shots.waveform, g01["rec_waveform"])
+    # stored latest first, returned earliest first
+    np.testing.assert_array_equal(shots.waveform, time_ordered(80))
     assert shots.waveform.dtype == np.float32 and shots.waveform.shape == (80, 544)
     assert int(np.argmax(shots.waveform[7])) == 107
+    assert not shots.saturated.any()
     np.testing.assert_array_equal(shots.transmit, g01["transmit"])
     np.testing.assert_allclose(shots.background_mean, 0.05 + 0.001 * np.arange(80), rtol=1e-6)
     np.testing.assert_allclose(shots.background_sd, 0.008, rtol=1e-6)
@@ -153,8 +181,13 @@ def test_readers_return_what_the_writers_wrote(tmp_path):
         assert f["Data_40HZ/Time/d_UTCTime_40"][3] == GLAS_FILL
         assert f["ANCILLARY_DATA"].attrs["rec_wf_sample_location_table"].shape == (5, 544)
 
+        assert f["Data_40HZ/Waveform/RecWaveform/i_rec_wf_location_index"].dtype == np.int8
+        assert f["ANCILLARY_DATA"].attrs["volt_table_1"].shape == (256,)
+
     r01 = read_glah01(p01)
-    assert set(r01) == set(g01)
+    assert set(r01) == {*g01, "volt_table"}
+    for count, volts in VOLTS_AT.items():
+        assert r01["volt_table"][count] == pytest.approx(volts, abs=5e-7)
     for key, value in g01.items():
         np.testing.assert_array_equal(r01[key], value, err_msg=key)
     r06 = read_glah06(p06)
@@ -180,7 +213,7 @@ def test_join_drops_and_counts_unmatched_records(tmp_path):
     np.testing.assert_array_equal(shots.shot_count, g01["shot_count"][kept])
     # every shot keeps its own geolocation
     np.testing.assert_array_equal(shots.lat, g06["lat"])
-    np.testing.assert_array_equal(shots.waveform, g01["rec_waveform"][kept])
+    np.testing.assert_array_equal(shots.waveform, time_ordered(80)[kept])
 
 
 def test_short_and_missing_waveforms_are_dropped_and_counted(tmp_path):
@@ -193,14 +226,15 @@ def test_short_and_missing_waveforms_are_dropped_and_counted(tmp_path):
     assert len(shots) == r["n_kept"] == 34
     assert not np.isin(shots.shot_count, [2, 3, 4, 11, 21, 31]).any()
     dropped = sum(r[k] for k in ("n_short", "n_missing_type", "n_other_type",
-                                 "n_null_location", "n_unmatched", "n_fill_geolocation"))
+                                 "n_null_location", "n_short_location_row", "n_unmatched",
+                                 "n_fill_geolocation"))
     assert dropped + r["n_kept"] == r["n_glah01"]
 
 
 def test_two_ns_table_row_is_resampled_onto_1_ns(tmp_path):
     g01 = glah01_arrays(n=4)
-    table = uniform_sample_table()
-    table[2] = 2.0 * np.arange(N_LONG_SAMPLES)  # 0, 2, 4, ... 1086 ns
+    table = fact_table()
+    table[1] = -2.0 * np.arange(N_LONG_SAMPLES)  # 0, -2, -4, ... -1086 ns
     g01["sample_location_table"] = table
     g01["location_index"][1] = 2
     raw = np.random.default_rng(1).uniform(0.0, 1.0, N_LONG_SAMPLES).astype(np.float32)
@@ -208,40 +242,59 @@ def test_two_ns_table_row_is_resampled_onto_1_ns(tmp_path):
     shots = read_glas_pair(*write_pair(tmp_path, g01, glah06_arrays(g01)))
     assert shots.report["n_resampled"] == 1
     w = shots.waveform[1]
-    # sample m was recorded at 2m ns: even ns are samples, odd ns lie halfway between
-    np.testing.assert_allclose(w[0::2], raw[:272], rtol=1e-6)
-    np.testing.assert_allclose(w[1::2], 0.5 * (raw[:272] + raw[1:273]), rtol=1e-6)
-    assert w[7] == pytest.approx(0.5 * (raw[3] + raw[4]), rel=1e-6)
-    # the shots on the uniform row are untouched
-    np.testing.assert_array_equal(shots.waveform[[0, 2, 3]], g01["rec_waveform"][[0, 2, 3]])
+    # output sample i lies at i - 543 ns; telemetered sample m at -2m ns
+    np.testing.assert_allclose(w[543::-2], raw[:272], rtol=1e-6)  # odd i: on a sample
+    np.testing.assert_allclose(w[542::-2], 0.5 * (raw[:272] + raw[1:273]), rtol=1e-6)
+    assert w[536] == pytest.approx(0.5 * (raw[3] + raw[4]), rel=1e-6)  # -7 ns
+    # the shots on the uniform row are only reversed
+    np.testing.assert_array_equal(shots.waveform[[0, 2, 3]], time_ordered(4)[[0, 2, 3]])
 
 
-def test_compressed_row_of_the_default_table_is_resampled(tmp_path):
-    table = uniform_sample_table()
-    assert table.shape == (5, 544)
-    np.testing.assert_array_equal(table[0], np.arange(544))
-    assert np.all(table[1, 352:] - table[1, 351:-1] == 4.0)
-    assert np.all(table[2:] == GLAS_FILL)
+def test_compressed_row_is_resampled_and_counted(tmp_path):
     g01 = glah01_arrays(n=2)
-    g01["location_index"][0] = 1
+    g01["location_index"][0] = 5
     raw = np.arange(N_LONG_SAMPLES, dtype=np.float32) / 1000.0
     g01["rec_waveform"][0] = raw
     shots = read_glas_pair(*write_pair(tmp_path, g01, glah06_arrays(g01)))
+    assert shots.report["n_resampled"] == 1
     w = shots.waveform[0]
-    np.testing.assert_allclose(w[:352], raw[:352], rtol=1e-6)  # 1 ns part kept
-    assert w[355] == pytest.approx(raw[352], rel=1e-6)  # first 4 ns sample at 355 ns
-    assert w[353] == pytest.approx(0.5 * (raw[351] + raw[352]), rel=1e-6)
-    assert w[359] == pytest.approx(raw[353], rel=1e-6)
+    # the 1 ns part (-391..0 ns) is the first 392 samples reversed
+    np.testing.assert_allclose(w[152:], raw[391::-1], rtol=1e-6)
+    # -393 ns lies 2 of the 2.5 ns from sample 391 (-391) to sample 392 (-393.5)
+    assert w[150] == pytest.approx(raw[391] + 0.8 * (raw[392] - raw[391]), rel=1e-6)
+    # -397 ns lies 0.5 ns after sample 393 (-397.5) toward sample 392 (-393.5)
+    assert w[146] == pytest.approx(raw[393] + 0.125 * (raw[392] - raw[393]), rel=1e-6)
+    # -543 ns: between -541.5 (sample 429) and -545.5 (sample 430)
+    assert w[0] == pytest.approx(raw[429] + 0.375 * (raw[430] - raw[429]), rel=1e-6)
+    np.testing.assert_array_equal(shots.waveform[1], time_ordered(2)[1])
 
 
-def test_null_location_and_fill_table_row_are_dropped_and_counted(tmp_path):
+def test_null_location_and_short_row_are_dropped_and_counted(tmp_path):
     g01 = glah01_arrays(n=40)
     g01["location_index"][[4, 5, 6]] = GLAS_NULL_LOCATION_INDEX
-    g01["location_index"][9] = 3  # a fill row of the default table
+    g01["location_index"][9] = 3  # a short-waveform row: 200 valid entries
     shots = read_glas_pair(*write_pair(tmp_path, g01, glah06_arrays(g01)))
-    assert shots.report["n_null_location"] == 4
+    assert shots.report["n_null_location"] == 3
+    assert shots.report["n_short_location_row"] == 1
     assert len(shots) == 36
     assert not np.isin(shots.shot_count, [5, 6, 7, 10]).any()
+
+
+def test_saturation_is_the_top_level_of_the_files_volt_table(tmp_path):
+    g01 = glah01_arrays(n=6)
+    levels = np.linspace(-0.2, 1.0, 256)
+    g01["rec_waveform"][2, 300] = 1.0
+    g01["rec_waveform"][4, 10] = levels[-2]  # one level below: not saturated
+    p01, p06 = tmp_path / "a_GLAH01.h5", tmp_path / "a_GLAH06.h5"
+    write_glah01(p01, **g01, volt_table=levels)
+    write_glah06(p06, **glah06_arrays(g01))
+    np.testing.assert_array_equal(read_glas_pair(p01, p06).saturated,
+                                  [False, False, True, False, False, False])
+    # without a volt_table_1, the product's top level (1.44607 V) is saturation
+    g01["rec_waveform"][3, 0] = VOLTS_AT[255]
+    write_glah01(p01, **g01, volt_table=None)
+    np.testing.assert_array_equal(read_glas_pair(p01, p06).saturated,
+                                  [False, False, False, True, False, False])
 
 
 def test_fill_geolocation_is_dropped_and_counted(tmp_path):
@@ -297,7 +350,7 @@ def test_missing_sample_location_table(tmp_path):
 
 def test_table_of_the_wrong_shape(tmp_path):
     g01 = glah01_arrays(n=8)
-    g01["sample_location_table"] = uniform_sample_table()[:4]
+    g01["sample_location_table"] = fact_table()[:4]
     p01, _ = write_pair(tmp_path, g01, glah06_arrays(g01))
     with pytest.raises(GlasError, match=r"g_GLAH01\.h5.*rec_wf_sample_location_table.*"
                                         r"\(4, 544\).*\(5, 544\)"):
@@ -390,12 +443,49 @@ def test_all_null_locations_is_an_error(tmp_path):
         read_glas_pair(p01, p06)
 
 
-def test_location_index_outside_the_table(tmp_path):
+@pytest.mark.parametrize("bad", [9, 0, 6])
+def test_location_index_outside_1_to_5(tmp_path, bad):
     g01 = glah01_arrays(n=6)
-    g01["location_index"][2] = 9
+    g01["location_index"][2] = bad  # 0 was a row in a 0-based reading; the product is 1-based
     p01, p06 = write_pair(tmp_path, g01, glah06_arrays(g01))
-    with pytest.raises(GlasError, match=r"g_GLAH01\.h5.*i_rec_wf_location_index holds \[9\]"):
+    with pytest.raises(GlasError, match=rf"g_GLAH01\.h5.*i_rec_wf_location_index holds "
+                                        rf"\[{bad}\], neither a row number 1-5"):
         read_glas_pair(p01, p06)
+
+
+def test_table_row_that_is_not_monotonic(tmp_path):
+    g01 = glah01_arrays(n=6)
+    g01["sample_location_table"][4, 300] = -250.0  # sample 300 later than sample 299
+    p01, _ = write_pair(tmp_path, g01, glah06_arrays(g01))
+    with pytest.raises(GlasError, match=r"g_GLAH01\.h5.*rec_wf_sample_location_table row 4 is "
+                                        r"not monotonic: sample 300 holds -250 ns after -299"):
+        read_glah01(p01)
+
+
+def test_increasing_table_of_an_old_reading_is_refused(tmp_path):
+    g01 = glah01_arrays(n=6)
+    g01["sample_location_table"][3] = np.arange(544.0)  # 0, 1, 2, ... : not the product's
+    p01, _ = write_pair(tmp_path, g01, glah06_arrays(g01))
+    with pytest.raises(GlasError, match=r"row 3 is not monotonic: sample 1 holds 1 ns after 0"):
+        read_glah01(p01)
+
+
+@pytest.mark.parametrize("levels", [np.linspace(-0.2, 1.4, 255), np.linspace(-0.2, 1.4, 512)])
+def test_volt_table_of_the_wrong_length(tmp_path, levels):
+    g01 = glah01_arrays(n=6)
+    p01 = write_glah01(tmp_path / "v_GLAH01.h5", **g01, volt_table=levels)
+    with pytest.raises(GlasError, match=rf"v_GLAH01\.h5.*ANCILLARY_DATA attribute volt_table_1 "
+                                        rf"has shape \({len(levels)},\), expected \(256,\)"):
+        read_glah01(p01)
+
+
+def test_volt_table_that_does_not_increase(tmp_path):
+    levels = np.linspace(-0.2, 1.4, 256)
+    levels[100] = levels[99]
+    p01 = write_glah01(tmp_path / "v_GLAH01.h5", **glah01_arrays(n=6), volt_table=levels)
+    with pytest.raises(GlasError, match=r"v_GLAH01\.h5.*volt_table_1 does not increase: "
+                                        r"count 100"):
+        read_glah01(p01)
 
 
 # --------------------------------------------------------------------------- text extract
@@ -426,19 +516,42 @@ def test_text_extract_round_trip(tmp_path):
     assert shots.lon[0] == pytest.approx(-49.55)
     np.testing.assert_allclose(shots.elevation, truth["elev_mm"] / 1000.0)
     assert shots.elevation[2] == pytest.approx(350.034)
-    np.testing.assert_allclose(shots.waveform, truth["rx"] * VOLTS_PER_COUNT, rtol=1e-6)
-    np.testing.assert_allclose(shots.transmit, truth["tx"] * VOLTS_PER_COUNT, rtol=1e-6)
+    # received counts are stored latest first: the return (file samples 200-209, 180
+    # counts) comes back at 334-343 ns, in volts of volt_table_1 (count 129 plus 51 steps)
+    assert np.all(shots.waveform[:, 334:344] == pytest.approx(0.665122 + 51 * 0.006198))
+    counts = truth["rx"][:, ::-1]
+    assert shots.waveform[0, 0] == pytest.approx(volts_of(counts[0, 0]), abs=5e-7)
+    assert shots.transmit[0, 5] == pytest.approx(volts_of(truth["tx"][0, 5]), abs=5e-7)
     np.testing.assert_allclose(shots.background_mean,
-                               np.median(truth["rx"][:, :50], axis=1) * VOLTS_PER_COUNT,
-                               rtol=1e-6)
+                               [volts_of(c) for c in np.median(counts[:, :50], axis=1)],
+                               atol=5e-7)
     np.testing.assert_allclose(shots.background_sd,
-                               np.std(truth["rx"][:, :50], axis=1) * VOLTS_PER_COUNT, rtol=1e-5)
+                               np.std(counts[:, :50], axis=1) * 0.006675, rtol=1e-5)
+    assert not shots.saturated.any()
     assert np.isnan(shots.time).all()
     assert (shots.gain == -1).all() and (shots.sat_corr_flg == -1).all()
     assert (shots.elev_use_flg == -1).all()
     x, y = warp_transform("EPSG:4326", "EPSG:3413", shots.lon.tolist(), shots.lat.tolist())
     np.testing.assert_allclose(shots.x, x)
     np.testing.assert_allclose(shots.y, y)
+
+
+def volts_of(count: float) -> float:
+    """volt_table_1 at a count below 128: -0.195279 V plus 0.006675 V a count."""
+    return -0.195279 + 0.006675 * count
+
+
+def test_text_saturation_is_count_255(tmp_path):
+    truth = write_text_extract(tmp_path / "track.txt", n=3)
+    lines = (tmp_path / "track.txt").read_text().splitlines()
+    parts = lines[1].split()
+    parts[51 + 205] = "255"
+    lines[1] = " ".join(parts)
+    (tmp_path / "track.txt").write_text("\n".join(lines) + "\n")
+    shots = read_glas_text(tmp_path / "track.txt")
+    np.testing.assert_array_equal(shots.saturated, [False, True, False])
+    assert shots.waveform[1].max() == pytest.approx(VOLTS_AT[255], abs=5e-7)
+    assert truth["rx"].max() < 255
 
 
 def test_text_line_with_wrong_column_count_names_the_line(tmp_path):
@@ -483,14 +596,48 @@ def test_real_jakobshavn_text_extract():
     assert len(shots) == 106
     assert shots.lat.min() >= 69.04 and shots.lat.max() <= 69.21
     assert shots.lon.min() >= -49.6 and shots.lon.max() <= -49.4
-    baseline = np.median(shots.background_mean) / VOLTS_PER_COUNT
-    assert 29.0 <= baseline <= 32.0
-    noise = np.median(shots.background_sd) / VOLTS_PER_COUNT
-    assert 1.5 <= noise <= 2.5
+    # the quiet record before the returns: about 29 counts (0 V), white noise of 0.93 counts
+    baseline = np.median(shots.background_mean)
+    assert volts_of(28.5) <= baseline <= volts_of(29.5)
+    noise = np.median(shots.background_sd) / 0.006675
+    assert 0.8 <= noise <= 1.1
     assert np.isfinite(shots.x).all() and np.isfinite(shots.y).all()
     # Jakobshavn lies about 180 km west of the pole's meridian, 2270 km south of it
     assert np.all((-200e3 < shots.x) & (shots.x < -160e3))
     assert np.all((-2300e3 < shots.y) & (shots.y < -2250e3))
     assert shots.waveform.shape == (106, 544) and shots.transmit.shape == (106, 48)
-    assert np.all(shots.waveform <= 255 * VOLTS_PER_COUNT + 1e-6)
+    assert np.all(shots.waveform <= VOLTS_AT[255] + 1e-6)
+    assert shots.saturated.sum() == 4
     np.testing.assert_array_equal(shots.shot_count[:3], [1, 2, 3])
+
+
+@pytest.mark.realdata
+def test_real_jakobshavn_returns_rise_faster_than_they_fall_in_time_order():
+    """The evidence for reversing the extract: in time order, surface returns rise
+    (leading edge, 25 % of the peak to the peak) faster than they fall."""
+    if not REAL_TEXT.exists():
+        pytest.skip(f"real GLAS extract not found at {REAL_TEXT}")
+    shots = read_glas_text(REAL_TEXT)
+    signal = shots.waveform - shots.background_mean[:, None]
+    rise, fall = [], []
+    for wave in signal:
+        peak = int(np.argmax(wave))
+        above = np.flatnonzero(wave > 0.25 * wave[peak])
+        rise.append(peak - above[0])
+        fall.append(above[-1] - peak)
+    # (46 and 35.5 in file order against the file's first 50 samples; here the
+    # background is the 50 earliest in time)
+    assert np.median(rise) == 35.5 and np.median(fall) == 47.5
+    # and the transmit pulse, in time order in the product, does the same
+    pulse = shots.transmit - np.median(shots.transmit[:, :8], axis=1)[:, None]
+    peak = np.argmax(pulse, axis=1)
+    first = np.argmax(pulse > 0.25 * pulse.max(axis=1, keepdims=True), axis=1)
+    assert np.median(peak - first) == 3
+
+
+def test_our_table_and_volt_table_are_the_products():
+    np.testing.assert_array_equal(product_sample_table(), fact_table())
+    levels = product_volt_table()
+    for count, volts in VOLTS_AT.items():
+        assert levels[count] == pytest.approx(volts, abs=5e-7)
+    assert levels[29] == pytest.approx(-0.001704, abs=5e-7)

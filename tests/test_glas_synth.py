@@ -6,9 +6,17 @@ import numpy as np
 import pytest
 import zarr
 
-from cryolearn.constants import SHOT_SPACING_M, VOLTS_PER_COUNT
+from cryolearn.constants import N_LONG_SAMPLES, SHOT_SPACING_M
 from cryolearn.crevasse.forward import forward_model
-from cryolearn.io.glas import read_glas_pair, shot_key
+from cryolearn.io.glas import (
+    COMPRESSED_ROW_NUMBER,
+    N_FINE_SAMPLES,
+    UNIFORM_ROW_NUMBER,
+    product_volt_table,
+    read_glah01,
+    read_glas_pair,
+    shot_key,
+)
 from cryolearn.synth.glas import (
     Campaign,
     GroundTrack,
@@ -33,7 +41,8 @@ def world():
 def shots(world):
     return simulate_campaign(world, Campaign("L3A", date(2004, 10, 3), LASER), [TRACK],
                              forward_model(), seed=5,
-                             instrument=Instrument(short_share=0.1, unmatched_share=0.1))
+                             instrument=Instrument(short_share=0.1, unmatched_share=0.1,
+                                                   gate_offset_ns=(230.0, 20.0)))
 
 
 def test_shots_run_along_the_track_170_m_apart(shots):
@@ -64,8 +73,10 @@ def test_truth_shares_sum_to_one_and_clean_waveforms_conserve_energy(shots):
 def test_same_seed_same_campaign(world, shots):
     again = simulate_campaign(world, Campaign("L3A", date(2004, 10, 3), LASER), [TRACK],
                               forward_model(), seed=5,
-                              instrument=Instrument(short_share=0.1, unmatched_share=0.1))
+                              instrument=Instrument(short_share=0.1, unmatched_share=0.1,
+                                                    gate_offset_ns=(230.0, 20.0)))
     np.testing.assert_array_equal(shots.counts, again.counts)
+    np.testing.assert_array_equal(shots.telemetered, again.telemetered)
     assert campaign_seed(5, "L3A") != campaign_seed(5, "L3B")
 
 
@@ -86,13 +97,40 @@ def test_written_pair_reads_back_with_known_values(shots, tmp_path):
                           shot_key(read.rec_ndx, read.shot_count))
     np.testing.assert_allclose(read.x, shots.x[idx], atol=1e-3)
     np.testing.assert_allclose(read.y, shots.y[idx], atol=1e-3)
-    np.testing.assert_allclose(read.waveform, shots.counts[idx] * VOLTS_PER_COUNT, rtol=1e-6)
+    volts = product_volt_table()[shots.counts[idx].astype(int)]
+    rows = shots.location_index[idx]
+    assert {UNIFORM_ROW_NUMBER, COMPRESSED_ROW_NUMBER} <= set(rows.tolist())
+    assert rep["n_resampled"] == int((shots.location_index == COMPRESSED_ROW_NUMBER).sum())
+    # the uniform row comes back exactly, in the time order the simulator drew
+    uniform = rows == UNIFORM_ROW_NUMBER
+    np.testing.assert_allclose(read.waveform[uniform], volts[uniform], rtol=1e-6)
+    # the compressed row: its last 392 ns exactly, the earlier 4 ns means close to the record
+    fine = N_LONG_SAMPLES - N_FINE_SAMPLES
+    compressed = rows == COMPRESSED_ROW_NUMBER
+    np.testing.assert_allclose(read.waveform[compressed][:, fine:], volts[compressed][:, fine:],
+                               rtol=1e-6)
+    error = read.waveform[compressed][:, :fine] - volts[compressed][:, :fine]
+    noise_v = np.median(read.background_sd)
+    assert np.sqrt(np.mean(error**2)) < 1.6 * noise_v
+    # the files hold the product's order: the GLAH01 sample 0 is the latest return
+    raw = read_glah01(l1)
+    row = np.flatnonzero((raw["location_index"] == UNIFORM_ROW_NUMBER)
+                         & (raw["waveform_type"] == 1))[0]
+    k = np.searchsorted(shot_key(shots.rec_ndx, shots.shot_count),
+                        shot_key(raw["rec_ndx"][row:row + 1], raw["shot_count"][row:row + 1]))
+    np.testing.assert_allclose(raw["rec_waveform"][row], volts_of(shots.counts[k][0])[::-1],
+                               rtol=1e-6)
+    assert raw["rec_waveform"].max() <= product_volt_table()[-1] + 1e-6
     np.testing.assert_allclose(read.time, shots.time[idx])
     # 2004-10-03 is 1737 days after the J2000 epoch (2000-01-01 12:00 UTC)
     assert read.time.min() == pytest.approx(1737 * 86400 - 43200 + 3600)
     truth = zarr.open_group(str(tmp_path / "truth.zarr"), mode="r")
     assert truth["class_fraction"].shape == (len(shots), 8)
     assert truth.attrs["campaign"] == "L3A"
+
+
+def volts_of(counts: np.ndarray) -> np.ndarray:
+    return product_volt_table()[counts.astype(int)]
 
 
 def test_crevasse_fields_migrate_upglacier():

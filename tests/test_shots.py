@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cryolearn.crevasse.shots import campaign_files, ingest_campaign, pair_granules
-from cryolearn.io.glas import GlasError, uniform_sample_table, write_glah01, write_glah06
+from cryolearn.io.glas import GlasError, product_sample_table, write_glah01, write_glah06
 
 
 def write_pair(folder, granule="2107_003_0211_0_01_0001", n=40, year_s=2.3e8):
@@ -12,13 +12,14 @@ def write_pair(folder, granule="2107_003_0211_0_01_0001", n=40, year_s=2.3e8):
     rng = np.random.default_rng(0)
     rec = np.zeros(n, np.int64) + 7
     shot = np.arange(1, n + 1)
-    waveform = (0.14 + rng.normal(0, 0.01, (n, 544))).astype(np.float32)
-    waveform[:, 120:126] += 0.6
+    waveform = (0.005 + rng.normal(0, 0.01, (n, 544))).astype(np.float32)
+    waveform[:, 418:424] += 0.6  # stored latest first: 120-125 ns into the record
     write_glah01(folder / f"GLAH01_033_{granule}.H5", rec_ndx=rec, shot_count=shot,
                  utc_time=year_s + shot / 40, rec_waveform=waveform,
-                 location_index=np.zeros(n, np.int8), sample_location_table=uniform_sample_table(),
+                 location_index=np.full(n, 4, np.int8),
+                 sample_location_table=product_sample_table(),
                  transmit=np.zeros((n, 48), np.float32), waveform_type=np.ones(n, np.int8),
-                 bg_mean=np.full(n, 0.14), bg_sdev=np.full(n, 0.01), gain=np.full(n, 13))
+                 bg_mean=np.full(n, 0.005), bg_sdev=np.full(n, 0.01), gain=np.full(n, 13))
     write_glah06(folder / f"GLAH06_634_{granule}.H5", rec_ndx=rec, shot_count=shot,
                  lat=np.linspace(69.1, 69.2, n), lon=np.full(n, 310.5), elev=np.full(n, 500.0),
                  sat_corr_flg=np.zeros(n, np.int8), elev_use_flg=np.zeros(n, np.int8))

@@ -224,15 +224,15 @@ def test_directory_source_with_an_empty_flight_folder_is_named(tmp_path):
 
 
 def test_a_campaign_without_geolocation_fails_naming_it_and_leaves_no_store(tmp_path):
-    from cryolearn.io.glas import write_glah01
+    from cryolearn.io.glas import product_sample_table, write_glah01
 
     folder = tmp_path / "glas/L3A"
     folder.mkdir(parents=True)
     n = 4
     write_glah01(folder / "GLAH01_033_2107_003_0211_0_01_0001.H5", rec_ndx=np.zeros(n, int),
                  shot_count=np.arange(1, n + 1), utc_time=np.zeros(n),
-                 rec_waveform=np.zeros((n, 544), np.float32), location_index=np.zeros(n, int),
-                 sample_location_table=np.tile(np.arange(544.0), (5, 1)),
+                 rec_waveform=np.zeros((n, 544), np.float32), location_index=np.full(n, 4),
+                 sample_location_table=product_sample_table(),
                  transmit=np.zeros((n, 48), np.float32), waveform_type=np.ones(n, int),
                  bg_mean=np.zeros(n), bg_sdev=np.zeros(n), gain=np.ones(n, int))
     config = write_config(tmp_path, {"glas": {"source": "directory", "dir": "glas"}})

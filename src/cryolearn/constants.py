@@ -42,9 +42,13 @@ GLAS_TABLE_FILL_ABOVE = 1e10  #: sample-location table entries above this are fi
 GLAS_NULL_LOCATION_INDEX = 127  #: i_rec_wf_location_index value meaning "none"
 GLAS_EPOCH = "2000-01-01T12:00:00"  #: d_UTCTime_40 counts seconds from this instant (UTC)
 DIGITIZER_COUNTS = 255  #: 8-bit digitizer; 255 is saturation
-#: Volts per digitizer count. The product's counts-to-volts table is not in our
-#: sources; we take a linear 1.2 V full scale, under which the original work's
-#: thresholds (noise within 0.06 V, leading edge above 0.1 V) sit at 5 and 10
-#: noise standard deviations of the real Jakobshavn shots (sd about 2 counts).
-VOLTS_PER_COUNT = 1.2 / DIGITIZER_COUNTS
-SATURATION_V = DIGITIZER_COUNTS * VOLTS_PER_COUNT  #: a saturated sample, volts
+#: GLAH01 ``ANCILLARY_DATA`` attribute ``volt_table_1``: the volts of each of the 256
+#: digitizer counts, piecewise linear. Count 0 is -0.195279 V; counts 1-127 step
+#: 0.006675 V, count 128 steps 0.006478 V, counts 129-255 step 0.006198 V, so count 255
+#: (saturation) is 1.44607 V. Source: the table as extracted from GLAH01 release 33
+#: granules by carbonplan/trace (``data/volt_table.csv``, whose notebook
+#: ``example_glas_processing.ipynb`` checks ``r_rng_wf`` values against ``volt_table_1``).
+VOLT_TABLE_FIRST_V = -0.195279
+#: (last count of a segment, volts per count within it) of ``volt_table_1``
+VOLT_TABLE_STEPS_V = ((127, 0.006675), (128, 0.006478), (255, 0.006198))
+SATURATION_V = 1.44607  #: volt_table_1 at count 255: a saturated sample, volts

@@ -20,8 +20,6 @@ from cryolearn.constants import (
     GLAS_EPOCH,
     N_LONG_SAMPLES,
     N_TRANSMIT_SAMPLES,
-    SATURATION_V,
-    VOLTS_PER_COUNT,
 )
 from cryolearn.io.glas import (
     GlasError,
@@ -131,8 +129,6 @@ def ingest_campaign(
     parts = [read_glas_pair(l1, l6) for l1, l6 in pairs] + [read_glas_text(t) for t in texts]
     sources = [f"{l1} + {l6}" for l1, l6 in pairs] + [str(t) for t in texts]
     arrays, report = concatenate_shots(parts)
-    arrays["saturated"] = np.any(arrays["waveform"] >= SATURATION_V - 0.5 * VOLTS_PER_COUNT,
-                                 axis=1)
     written = write_shots(arrays, out_store, {"campaign": campaign, "sources": sources,
                                               "report": report,
                                               "n_samples": N_LONG_SAMPLES,

@@ -11,7 +11,11 @@ campaign's year, degraded the way the instrument degrades real returns:
   shots, and noise grows with gain;
 * a range gate placed by an onboard tracker, so the surface sits at a different
   sample in every shot;
-* an 8-bit digitizer: background level, noise, quantisation, saturation at 255.
+* an 8-bit digitizer: background level, noise, quantisation, saturation at 255;
+* the product's telemetry (see :mod:`cryolearn.io.glas`): samples written latest
+  first, as volts of ``volt_table_1``, each shot on a row of the sample-location
+  table: the uniform 1 ns row, or, for shots whose return lies in the last 392 ns,
+  the compressed row, whose earlier samples are 4 ns means.
 
 The calibration follows the real Jakobshavn shots (baseline about 30 counts,
 noise about 2 counts, peaks 80-255 counts, leading edges 60-200 samples in).
@@ -39,15 +43,28 @@ from tqdm import tqdm
 from cryolearn.constants import (
     DEM_CRS,
     DIGITIZER_COUNTS,
+    GLAS_NULL_LOCATION_INDEX,
     N_LONG_SAMPLES,
+    N_SHORT_SAMPLES,
     N_TRANSMIT_SAMPLES,
     SHOT_RATE_HZ,
     SHOT_SPACING_M,
     TILE_PIXEL_M,
     TILE_SIZE_PX,
-    VOLTS_PER_COUNT,
 )
-from cryolearn.io.glas import shot_key, uniform_sample_table, write_glah01, write_glah06
+from cryolearn.io.glas import (
+    COMPRESSED_ROW_NUMBER,
+    COMPRESSED_STEP_NS,
+    N_FINE_SAMPLES,
+    SHORT_ROW_NUMBERS,
+    UNIFORM_ROW_NUMBER,
+    counts_to_volts,
+    product_sample_table,
+    product_volt_table,
+    shot_key,
+    write_glah01,
+    write_glah06,
+)
 from cryolearn.io.zarrstore import atomic_store, create_group, write_array
 from cryolearn.signal import exponential_tail, fractional_shift
 from cryolearn.synth.truth import footprint_class_fractions
@@ -105,7 +122,7 @@ class Instrument:
     baseline_counts: float = 30.0
     baseline_jitter_counts: float = 1.0
     noise_counts: tuple[float, float] = (1.6, 2.4)
-    flat_peak_v: float = 1.05
+    flat_peak_counts: float = 223.125
     reference_energy_mj: float = 50.0
     reference_gain: int = 13
     reflectance: tuple[float, float] = (0.8, 1.0)
@@ -120,6 +137,8 @@ class Instrument:
     short_share: float = 0.02
     missing_share: float = 0.005
     unmatched_share: float = 0.01
+    compressed_share: float = 0.5
+    compressed_guard_ns: float = 8.0
 
     @classmethod
     def from_dict(cls, values: dict) -> Instrument:
@@ -145,7 +164,13 @@ class Campaign:
 
 @dataclass
 class CampaignShots:
-    """Everything the generator draws for one campaign (arrays of one row per shot)."""
+    """Everything the generator draws for one campaign (arrays of one row per shot).
+
+    ``counts`` is the 1 ns record in time order, earliest first, as the reader
+    returns it; ``telemetered`` the same shot as the product stores it (latest
+    sample first, on the table row of ``location_index``, compressed where that row
+    is); both are 8-bit digitizer counts.
+    """
 
     campaign: str
     track: np.ndarray
@@ -155,6 +180,8 @@ class CampaignShots:
     rec_ndx: np.ndarray
     shot_count: np.ndarray
     counts: np.ndarray
+    telemetered: np.ndarray
+    location_index: np.ndarray
     transmit_counts: np.ndarray
     background_counts: np.ndarray
     noise_counts: np.ndarray
@@ -337,31 +364,91 @@ def simulate_campaign(
     )
     gate = _gate_offsets(rng, n, inst)
     signal = fractional_shift(signal, gate)
-    peak_v = inst.flat_peak_v * strength * gain_ratio / flat_peak
+    peak_counts = inst.flat_peak_counts * strength * gain_ratio / flat_peak
     background = inst.baseline_counts + rng.normal(0.0, inst.baseline_jitter_counts, n)
     noise_sd = rng.uniform(*inst.noise_counts, n) * np.sqrt(np.clip(gain_ratio, 0.25, 16.0))
-    counts = (background[:, None] + signal * (peak_v / VOLTS_PER_COUNT)[:, None]
-              + rng.normal(0.0, 1.0, signal.shape) * noise_sd[:, None])
-    counts = np.clip(np.round(counts), 0, DIGITIZER_COUNTS).astype(np.float32)
-    saturated = (counts >= DIGITIZER_COUNTS).any(axis=1)
+    analogue = (background[:, None] + signal * peak_counts[:, None]
+                + rng.normal(0.0, 1.0, signal.shape) * noise_sd[:, None])
+    counts = _quantise(analogue)
 
     kind = rng.random(n)
     waveform_type = np.where(kind < inst.missing_share, 0,
                              np.where(kind < inst.missing_share + inst.short_share, 2, 1))
+    transmit = _transmit_pulses(rng, n, campaign.laser.pulse_fwhm_ns, energy_ratio, inst,
+                                background)
+    location_index = _location_rows(rng, signal, waveform_type, inst)
+    telemetered = telemeter(analogue, location_index, rng, background, noise_sd)
     return CampaignShots(
         campaign=campaign.name, track=np.concatenate(track_id), x=x, y=y,
         time=np.concatenate(times), rec_ndx=rec_ndx, shot_count=shot_count, counts=counts,
-        transmit_counts=_transmit_pulses(rng, n, campaign.laser.pulse_fwhm_ns, energy_ratio,
-                                         inst, background),
+        telemetered=telemetered, location_index=location_index, transmit_counts=transmit,
         background_counts=background, noise_counts=noise_sd, gain=gain,
         elevation=np.asarray(elevation, dtype=np.float64),
-        waveform_type=waveform_type.astype(np.int8), saturated=saturated, cloudy=cloudy,
+        waveform_type=waveform_type.astype(np.int8),
+        saturated=(telemetered >= DIGITIZER_COUNTS).any(axis=1), cloudy=cloudy,
         gate_offset_ns=gate, class_fraction=fractions, clean=clean,
         attrs={"campaign": campaign.name, "year": year, "seed": seed,
                "pulse_fwhm_ns": campaign.laser.pulse_fwhm_ns,
                "laser_energy_mj": campaign.laser.energy_in(year),
                "tracks": [t.name for t in tracks], "unmatched_share": inst.unmatched_share},
     )
+
+
+def _quantise(analogue: np.ndarray) -> np.ndarray:
+    """8-bit digitizer counts of analogue levels (rounded, clipped at 0 and saturation)."""
+    return np.clip(np.round(analogue), 0, DIGITIZER_COUNTS).astype(np.float32)
+
+
+def _location_rows(rng: np.random.Generator, signal: np.ndarray, waveform_type: np.ndarray,
+                   inst: Instrument) -> np.ndarray:
+    """1-based row of the sample-location table for each shot (127 for a missing one).
+
+    Long shots whose return starts at least ``compressed_guard_ns`` inside the last
+    392 ns (the compressed row's 1 ns part) take the compressed row with probability
+    ``compressed_share``, the others the uniform row; short shots a short row.
+    """
+    n, n_samples = signal.shape
+    peak = signal.max(axis=1, keepdims=True)
+    lit = signal > 1e-3 * np.maximum(peak, 1e-12)
+    start = np.where(lit.any(axis=1), np.argmax(lit, axis=1), n_samples)
+    in_fine_part = start >= n_samples - N_FINE_SAMPLES + inst.compressed_guard_ns
+    compressed = in_fine_part & (rng.random(n) < inst.compressed_share)
+    rows = np.where(compressed, COMPRESSED_ROW_NUMBER, UNIFORM_ROW_NUMBER)
+    rows = np.where(waveform_type == 2, rng.choice(SHORT_ROW_NUMBERS, n), rows)
+    return np.where(waveform_type == 0, GLAS_NULL_LOCATION_INDEX, rows).astype(np.int8)
+
+
+def telemeter(analogue: np.ndarray, location_index: np.ndarray, rng: np.random.Generator,
+              background: np.ndarray, noise_sd: np.ndarray) -> np.ndarray:
+    """Digitizer counts as the product stores them: latest first, compressed where asked.
+
+    Parameters
+    ----------
+    analogue : (n, 544) analogue levels (counts) of the 1 ns record, earliest first,
+        ending at the response end time
+    location_index : (n,) 1-based table row of each shot (see :func:`_location_rows`)
+    rng : draws the noise of the record before ``analogue`` that a compressed row reaches
+    background, noise_sd : (n,) background level and noise sd of each shot, counts
+
+    Returns
+    -------
+    (n, 544) float32 counts in the telemetered order. For the compressed row, samples
+    0..391 are the last 392 ns and each later sample the quantised mean of 4 ns, going
+    back about 998 ns (see :func:`cryolearn.io.glas.product_sample_table`).
+    """
+    n_samples = analogue.shape[1]
+    out = _quantise(analogue)[:, ::-1].copy()
+    compressed = np.flatnonzero(location_index == COMPRESSED_ROW_NUMBER)
+    if len(compressed):
+        step = int(COMPRESSED_STEP_NS)
+        n_coarse = n_samples - N_FINE_SAMPLES
+        n_before = N_FINE_SAMPLES + step * n_coarse - n_samples
+        before = (background[compressed, None] + noise_sd[compressed, None]
+                  * rng.normal(0.0, 1.0, (len(compressed), n_before)))
+        record = np.concatenate([before, analogue[compressed]], axis=1)
+        coarse = record[:, :step * n_coarse].reshape(len(compressed), n_coarse, step).mean(2)
+        out[compressed, N_FINE_SAMPLES:] = _quantise(coarse)[:, ::-1]
+    return np.ascontiguousarray(out)
 
 
 def _record_numbers(track_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -404,9 +491,12 @@ def write_campaign(shots: CampaignShots, out_dir: str | Path, truth_store: str |
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     n = len(shots)
-    volts = shots.counts * VOLTS_PER_COUNT
-    volts[shots.waveform_type == 2, 200:] = 0.0
+    levels = product_volt_table()
+    volts = levels[shots.telemetered.astype(np.intp)].astype(np.float32)
+    volts[shots.waveform_type == 2, N_SHORT_SAMPLES:] = 0.0
     volts[shots.waveform_type == 0] = 0.0
+    background_v = counts_to_volts(shots.background_counts, levels)
+    noise_v = counts_to_volts(shots.background_counts + shots.noise_counts, levels) - background_v
     lon, lat = transform_points(DEM_CRS, "EPSG:4326", shots.x, shots.y)
     lon = np.mod(np.asarray(lon), 360.0)
     attrs = {"title": "synthetic GLAH01 (cryolearn)", "campaign": shots.campaign,
@@ -414,13 +504,11 @@ def write_campaign(shots: CampaignShots, out_dir: str | Path, truth_store: str |
     l1, l6 = (out_dir / name for name in granule_names(shots.campaign))
     write_glah01(
         l1, rec_ndx=shots.rec_ndx, shot_count=shots.shot_count, utc_time=shots.time,
-        rec_waveform=volts.astype(np.float32),
-        location_index=np.zeros(n, dtype=np.int8),
-        sample_location_table=uniform_sample_table(),
-        transmit=(shots.transmit_counts * VOLTS_PER_COUNT).astype(np.float32),
-        waveform_type=shots.waveform_type,
-        bg_mean=shots.background_counts * VOLTS_PER_COUNT,
-        bg_sdev=shots.noise_counts * VOLTS_PER_COUNT, gain=shots.gain, attrs=attrs,
+        rec_waveform=volts, location_index=shots.location_index,
+        sample_location_table=product_sample_table(),
+        transmit=levels[shots.transmit_counts.astype(np.intp)].astype(np.float32),
+        waveform_type=shots.waveform_type, bg_mean=background_v, bg_sdev=noise_v,
+        gain=shots.gain, volt_table=levels, attrs=attrs,
     )
     keep = np.random.default_rng(campaign_seed(seed, shots.campaign + "/glah06")).random(n)
     keep = keep >= shots.attrs.get("unmatched_share", 0.0)
