@@ -117,3 +117,21 @@ def test_other_projected_crs_is_tiled_in_its_own_crs(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(DemError, match=r"absent\.tif.*no such"):
         read_dem(tmp_path / "absent.tif")
+
+
+def test_a_dem_coarser_than_max_pixel_m_is_refused_naming_file_and_pixel(tmp_path):
+    # a 32 m UTM DEM (EPSG:32622, west Greenland), as a user once pointed dem.dir at
+    rows = cols = 40
+    transform = Affine(32.0, 0, 500000.0, 0, -32.0, 7680000.0)
+    z = np.full((rows, cols), 800.0, np.float32)
+    path = write_geotiff(tmp_path / "utm32.tif", z, transform, crs="EPSG:32622")
+    with pytest.raises(DemError, match=r"utm32\.tif: pixels of 32 m x 32 m are coarser than "
+                                       r"dem\.max_pixel_m = 2 m"):
+        read_dem(path, max_pixel_m=2.0)
+    with pytest.raises(DemError, match=r"utm32\.tif: pixels of 32 m"):
+        tile_frame(path, max_pixel_m=2.0)
+    assert read_dem(path).pixel_size_m == (32.0, 32.0)  # no limit, no refusal
+    # an IODMS3-class frame passes the same limit
+    fine, fine_transform = ramp_dem(pixel=0.45)
+    assert read_dem(write_geotiff(tmp_path / "f.tif", fine, fine_transform),
+                    max_pixel_m=2.0).pixel_size_m == pytest.approx((0.45, 0.45))

@@ -335,6 +335,26 @@ def test_report_is_one_self_contained_page(test_run):
     assert "crevasse_maps.png" in html and "crevasse.json" in html
 
 
+def test_a_coarse_dem_stops_tiling_naming_the_file_and_leaves_no_store(tmp_path):
+    from helpers import write_geotiff
+    from rasterio.transform import Affine
+
+    folder = tmp_path / "dems/UTM_FLIGHT"
+    folder.mkdir(parents=True)
+    write_geotiff(folder / "utm_32m.tif", np.full((40, 40), 700.0, np.float32),
+                  Affine(32.0, 0, 500000.0, 0, -32.0, 7680000.0), crs="EPSG:32622")
+    (tmp_path / "labels.yaml").write_text("{}\n")  # never read: tiling stops first
+    config = write_config(tmp_path, {"dem": {"source": "directory", "dir": "dems"},
+                                     "labels": {"source": "file", "file": "labels.yaml"}})
+    result = snakemake(tmp_path, "--configfile", str(config), "--until", "tile_flight",
+                       check=False)
+    assert result.returncode != 0
+    log = (tmp_path / "logs/tile_flight/UTM_FLIGHT.log").read_text()
+    assert "utm_32m.tif: pixels of 32 m x 32 m are coarser than dem.max_pixel_m = 2 m" in log
+    assert not (tmp_path / "results/tiles/UTM_FLIGHT.zarr").exists()
+    assert not list((tmp_path / "results/tiles").glob("*"))
+
+
 def test_synthetic_truth_labels_on_real_dems_are_refused_at_start(tmp_path):
     (tmp_path / "dems/FLIGHT").mkdir(parents=True)
     config = write_config(tmp_path, {"dem": {"source": "directory", "dir": "dems"}})

@@ -9,6 +9,7 @@ rule tile_flight:
     params:
         assume_crs=lookup(dpath="dem/assume_crs", within=config),
         stride_px=lookup(dpath="tiles/stride_px", within=config),
+        max_pixel_m=lookup(dpath="dem/max_pixel_m", within=config),
     conda:
         "../../envs/cryolearn.yaml"
     log:

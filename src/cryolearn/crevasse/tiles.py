@@ -129,16 +129,18 @@ def cut_tiles(
 
 
 def tile_frame(
-    path: str | Path, *, assume_crs: str | None = None, stride_px: int = TILE_SIZE_PX
+    path: str | Path, *, assume_crs: str | None = None, stride_px: int = TILE_SIZE_PX,
+    max_pixel_m: float | None = None,
 ) -> tuple[TileBatch, DemFrame]:
     """Read, resample and tile one DEM frame.
 
     Raises
     ------
     DemError
-        For unreadable frames, and for frames smaller than one tile.
+        For unreadable frames, frames with pixels coarser than ``max_pixel_m`` and
+        frames smaller than one tile.
     """
-    frame = read_dem(path, assume_crs=assume_crs)
+    frame = read_dem(path, assume_crs=assume_crs, max_pixel_m=max_pixel_m)
     grid, transform = resample_frame(frame)
     if grid.shape[0] < TILE_SIZE_PX or grid.shape[1] < TILE_SIZE_PX:
         w_m, h_m = grid.shape[1] * TILE_PIXEL_M, grid.shape[0] * TILE_PIXEL_M
@@ -179,6 +181,7 @@ def tile_flight(
     flight: str,
     assume_crs: str | None = None,
     stride_px: int = TILE_SIZE_PX,
+    max_pixel_m: float | None = None,
     progress: bool = True,
 ) -> int:
     """Tile every frame of a flight into ``results/tiles/{flight}.zarr``.
@@ -193,6 +196,7 @@ def tile_flight(
     flight : flight name (recorded in the store)
     assume_crs : CRS for frames that have none (see :func:`cryolearn.io.dem.read_dem`)
     stride_px : step between windows, pixels (200 = no overlap within a frame)
+    max_pixel_m : refuse frames with coarser pixels (metres; see ``dem.max_pixel_m``)
     progress : show a progress bar
 
     Returns
@@ -208,7 +212,8 @@ def tile_flight(
                                    "frames": [Path(f).name for f in frames]})
         arrays = _create_tile_arrays(group, TILE_SIZE_PX)
         for path in tqdm(frames, desc=f"tiling {flight}", unit="frame", disable=not progress):
-            batch, frame = tile_frame(path, assume_crs=assume_crs, stride_px=stride_px)
+            batch, frame = tile_frame(path, assume_crs=assume_crs, stride_px=stride_px,
+                                      max_pixel_m=max_pixel_m)
             crs_seen.add(frame.crs.to_string())
             log.info("%s: %d tiles", path, len(batch))
             if len(batch) == 0:

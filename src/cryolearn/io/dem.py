@@ -26,7 +26,7 @@ from rasterio.crs import CRS
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.transform import Affine
 
-from cryolearn.constants import DEM_NODATA
+from cryolearn.constants import DEM_NODATA, TILE_PIXEL_M
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,20 @@ def _coordinate_system(src: rasterio.DatasetReader, path: Path, assume_crs: str 
     return src.crs
 
 
-def read_dem(path: str | Path, *, assume_crs: str | None = None) -> DemFrame:
+def _check_pixel_size(transform: Affine, path: Path, max_pixel_m: float | None) -> None:
+    """Refuse a frame whose pixels are coarser than an IODMS3-class DEM's."""
+    width, height = abs(transform.a), abs(transform.e)
+    if max_pixel_m is not None and max(width, height) > max_pixel_m:
+        raise DemError(
+            f"{path}: pixels of {width:g} m x {height:g} m are coarser than dem.max_pixel_m "
+            f"= {max_pixel_m:g} m. Tiles are cut at {TILE_PIXEL_M:g} m, so this DEM would "
+            "give bilinear ramps between its pixels, not a surface a laser footprint sees; "
+            "use IceBridge DMS L3 (IODMS3) frames or another sub-metre DEM"
+        )
+
+
+def read_dem(path: str | Path, *, assume_crs: str | None = None,
+             max_pixel_m: float | None = None) -> DemFrame:
     """Read one IODMS3 DEM frame.
 
     Parameters
@@ -134,6 +147,8 @@ def read_dem(path: str | Path, *, assume_crs: str | None = None) -> DemFrame:
     path : GeoTIFF path
     assume_crs : CRS to use when the file has none (e.g. ``"EPSG:3413"``);
         ``None`` makes a missing CRS an error
+    max_pixel_m : the coarsest pixel (width or height, metres) accepted; ``None``
+        accepts any
 
     Returns
     -------
@@ -143,7 +158,8 @@ def read_dem(path: str | Path, *, assume_crs: str | None = None) -> DemFrame:
     ------
     DemError
         If the file is missing, corrupt or truncated, has no CRS (and none is
-        assumed), no georeferencing, a geographic CRS, or no valid pixel.
+        assumed), no georeferencing, a geographic CRS, pixels coarser than
+        ``max_pixel_m``, or no valid pixel.
     """
     path = Path(path)
     if not path.exists():
@@ -154,9 +170,10 @@ def read_dem(path: str | Path, *, assume_crs: str | None = None) -> DemFrame:
             with rasterio.open(path) as src:
                 if src.count < 1:
                     raise DemError(f"{path}: the GeoTIFF has no raster band")
-                band = src.read(1)
                 crs = _coordinate_system(src, path, assume_crs)
                 transform = _georeferencing(src, path)
+                _check_pixel_size(transform, path, max_pixel_m)
+                band = src.read(1)
     except RasterioIOError as exc:
         raise DemError(f"{path}: not a readable GeoTIFF (corrupt or truncated?): {exc}") from exc
     elevation = _elevation_as_float32(band, path).copy()
