@@ -361,3 +361,40 @@ def test_synthetic_truth_labels_on_real_dems_are_refused_at_start(tmp_path):
     result = snakemake(tmp_path, "--configfile", str(config), "-n", check=False)
     assert result.returncode != 0
     assert "labels.source synthetic_truth needs a synthetic world" in result.stdout + result.stderr
+
+
+@pytest.mark.realdata
+def test_real_glas_shots_run_to_a_2007_map_without_shot_truth(test_run, tmp_path):
+    """config/real_glas.yaml over the test world: the real Jakobshavn shots as L3H."""
+    import shutil
+
+    from helpers import shared_data_dir
+
+    real = shared_data_dir() / "glas_jakobshavn"
+    if not real.is_dir():
+        pytest.skip(f"real GLAS shots not found at {real} (set CRYOLEARN_SHARED_DATA)")
+    workdir = tmp_path / "real"
+    shutil.copytree(test_run, workdir, symlinks=True)  # the library is reused, not rebuilt
+    here = workdir / "here.yaml"
+    here.write_text(yaml.safe_dump({"glas": {"paths": {"L3H": str(real)}}}))
+    configs = ["--configfile", str(REPO / "config/test.yaml"),
+               str(REPO / "config/real_glas.yaml"), str(here)]
+    plan = planned_jobs(snakemake(workdir, *configs, "-n").stdout)
+    rules = {rule for rule, _ in plan}
+    assert ("ingest_glas", "L3H") in plan and ("rasterise_year", "") in plan
+    # nothing in the plan reads per-shot truth, and nothing of the library reruns
+    assert not rules & {"synth_glas", "evaluate_crevasse", "figure_reliability",
+                        "tile_flight", "simulate_flight", "build_library", "fit_som"}
+    snakemake(workdir, *configs)
+
+    shots = zarr.open_group(str(workdir / "results/shots/L3H.zarr"), mode="r")
+    assert shots["waveform"].shape == (106, 544) and shots.attrs["report"]["n_kept"] == 106
+    # in time order the returns sit late in the record: peaks about 390 ns in
+    assert 370 <= np.median(np.argmax(shots["waveform"][:], axis=1)) <= 400
+    crevasse = zarr.open_group(str(workdir / "results/crevasse/L3H.zarr"), mode="r")
+    probability = crevasse["probability"][:]
+    assert probability.shape == (106,) and np.all((probability >= 0) & (probability <= 1))
+    with rasterio.open(workdir / "results/maps/crevasse_2007.tif") as src:
+        assert src.crs.to_epsg() == 3413 and np.isfinite(src.read(1)).any()
+    assert (workdir / "results/figures/matches.png").stat().st_size > 10_000
+    assert not (workdir / "results/maps/crevasse_2003.tif").exists()

@@ -44,12 +44,15 @@ def flight_names():
 
 
 def campaign_names():
-    """GLAS campaigns of this run: the synthetic ones, or the folders under glas.dir."""
+    """GLAS campaigns of this run: the synthetic ones, those of glas.paths, or the
+    folders under glas.dir."""
     if SYNTHETIC_GLAS:
         names = [c["name"] for c in config["synth"]["glas"]["campaigns"]]
         if not names:
             raise ValueError("config synth.glas.campaigns is empty: no synthetic campaign to fly")
         return names
+    if config["glas"]["paths"]:
+        return config["glas"]["campaigns"] or sorted(config["glas"]["paths"])
     if not GLAS_DIR.is_dir():
         raise ValueError(f"glas.dir {GLAS_DIR}: no such folder of campaigns")
     names = config["glas"]["campaigns"] or sorted(p.name for p in GLAS_DIR.iterdir() if p.is_dir())
@@ -105,6 +108,13 @@ def campaign_inputs(wildcards):
     """What ingest_glas reads: a campaign's granule pair, or its folder of real files."""
     if SYNTHETIC_GLAS:
         return synthetic_granules(wildcards.campaign)
+    given = config["glas"]["paths"].get(wildcards.campaign)
+    if given is not None:
+        paths = [given] if isinstance(given, str) else list(given)
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            raise ValueError(f"glas.paths {wildcards.campaign}: {missing[0]} does not exist")
+        return paths
     folder = GLAS_DIR / wildcards.campaign
     if not folder.is_dir():
         raise ValueError(f"{folder}: campaign folder does not exist")
