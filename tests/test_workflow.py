@@ -77,7 +77,9 @@ def test_end_to_end_ingests_trains_cleans_and_evaluates(test_run):
                                 mode="r")
         assert truth["class_fraction"].shape[1] == 8
     dist = zarr.open_group(str(test_run / "results/augment/distributions.zarr"), mode="r")
-    assert dist["noise"].shape[1] == 64 and dist["noise"].shape[0] > 50
+    # 64-sample windows within the original's 0.06 V and 0.045 V steps: in the product's
+    # volts (0.0067 V a count) about 40 of the test run's 26 shots' quiet stretches
+    assert dist["noise"].shape[1] == 64 and dist["noise"].shape[0] > 20
     evaluation = json.loads((test_run / "results/eval/autoencoder.json").read_text())
     for method in ("autoencoder", "identity", "gaussian_xcorr"):
         assert {"rmse", "shift_error_ns"} <= set(evaluation[method])
@@ -374,7 +376,7 @@ def test_real_glas_shots_run_to_a_2007_map_without_shot_truth(test_run, tmp_path
     if not real.is_dir():
         pytest.skip(f"real GLAS shots not found at {real} (set CRYOLEARN_SHARED_DATA)")
     workdir = tmp_path / "real"
-    shutil.copytree(test_run, workdir, symlinks=True)  # the library is reused, not rebuilt
+    shutil.copytree(test_run, workdir, symlinks=True)  # the synthetic inputs are reused
     here = workdir / "here.yaml"
     here.write_text(yaml.safe_dump({"glas": {"paths": {"L3H": str(real)}}}))
     configs = ["--configfile", str(REPO / "config/test.yaml"),
@@ -382,9 +384,8 @@ def test_real_glas_shots_run_to_a_2007_map_without_shot_truth(test_run, tmp_path
     plan = planned_jobs(snakemake(workdir, *configs, "-n").stdout)
     rules = {rule for rule, _ in plan}
     assert ("ingest_glas", "L3H") in plan and ("rasterise_year", "") in plan
-    # nothing in the plan reads per-shot truth, and nothing of the library reruns
-    assert not rules & {"synth_glas", "evaluate_crevasse", "figure_reliability",
-                        "tile_flight", "simulate_flight", "build_library", "fit_som"}
+    # nothing in the plan reads per-shot truth
+    assert not rules & {"synth_glas", "evaluate_crevasse", "figure_reliability"}
     snakemake(workdir, *configs)
 
     shots = zarr.open_group(str(workdir / "results/shots/L3H.zarr"), mode="r")
