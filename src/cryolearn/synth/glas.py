@@ -17,8 +17,12 @@ campaign's year, degraded the way the instrument degrades real returns:
   table: the uniform 1 ns row, or, for shots whose return lies in the last 392 ns,
   the compressed row, whose earlier samples are 4 ns means.
 
-The calibration follows the real Jakobshavn shots (baseline about 30 counts,
-noise about 2 counts, peaks 80-255 counts, leading edges 60-200 samples in).
+The instrument works in volts and digitizes to the nearest level of the product's
+``volt_table_1``: a background of about 30 counts, as in the real Jakobshavn shots,
+and the noise (0.0075-0.0113 V at the reference gain) and flat-surface peak (1.05 V)
+of the earlier calibration, which assumed a linear 1.2 V full scale: 1.1-1.7 counts
+of noise, against 0.93 counts before the real returns (issue 12 calibrates the
+instrument against the real shots).
 Truth per shot (footprint-weighted surface-class shares) goes to a separate
 Zarr store.
 
@@ -117,12 +121,13 @@ class Laser:
 
 @dataclass(frozen=True)
 class Instrument:
-    """How the synthetic instrument degrades returns; counts are 8-bit digitizer counts."""
+    """How the synthetic instrument degrades returns: levels in 8-bit digitizer counts
+    (``*_counts``) or volts (``*_v``)."""
 
     baseline_counts: float = 30.0
     baseline_jitter_counts: float = 1.0
-    noise_counts: tuple[float, float] = (1.6, 2.4)
-    flat_peak_counts: float = 223.125
+    noise_v: tuple[float, float] = (0.0075, 0.0113)
+    flat_peak_v: float = 1.05
     reference_energy_mj: float = 50.0
     reference_gain: int = 13
     reflectance: tuple[float, float] = (0.8, 1.0)
@@ -184,7 +189,7 @@ class CampaignShots:
     location_index: np.ndarray
     transmit_counts: np.ndarray
     background_counts: np.ndarray
-    noise_counts: np.ndarray
+    noise_v: np.ndarray
     gain: np.ndarray
     elevation: np.ndarray
     waveform_type: np.ndarray
@@ -364,12 +369,12 @@ def simulate_campaign(
     )
     gate = _gate_offsets(rng, n, inst)
     signal = fractional_shift(signal, gate)
-    peak_counts = inst.flat_peak_counts * strength * gain_ratio / flat_peak
+    peak_v = inst.flat_peak_v * strength * gain_ratio / flat_peak
     background = inst.baseline_counts + rng.normal(0.0, inst.baseline_jitter_counts, n)
-    noise_sd = rng.uniform(*inst.noise_counts, n) * np.sqrt(np.clip(gain_ratio, 0.25, 16.0))
-    analogue = (background[:, None] + signal * peak_counts[:, None]
+    noise_sd = rng.uniform(*inst.noise_v, n) * np.sqrt(np.clip(gain_ratio, 0.25, 16.0))
+    analogue = (counts_to_volts(background)[:, None] + signal * peak_v[:, None]
                 + rng.normal(0.0, 1.0, signal.shape) * noise_sd[:, None])
-    counts = _quantise(analogue)
+    counts = digitize(analogue)
 
     kind = rng.random(n)
     waveform_type = np.where(kind < inst.missing_share, 0,
@@ -377,12 +382,13 @@ def simulate_campaign(
     transmit = _transmit_pulses(rng, n, campaign.laser.pulse_fwhm_ns, energy_ratio, inst,
                                 background)
     location_index = _location_rows(rng, signal, waveform_type, inst)
-    telemetered = telemeter(analogue, location_index, rng, background, noise_sd)
+    telemetered = telemeter(analogue, location_index, rng, counts_to_volts(background),
+                            noise_sd)
     return CampaignShots(
         campaign=campaign.name, track=np.concatenate(track_id), x=x, y=y,
         time=np.concatenate(times), rec_ndx=rec_ndx, shot_count=shot_count, counts=counts,
         telemetered=telemetered, location_index=location_index, transmit_counts=transmit,
-        background_counts=background, noise_counts=noise_sd, gain=gain,
+        background_counts=background, noise_v=noise_sd, gain=gain,
         elevation=np.asarray(elevation, dtype=np.float64),
         waveform_type=waveform_type.astype(np.int8),
         saturated=(telemetered >= DIGITIZER_COUNTS).any(axis=1), cloudy=cloudy,
@@ -394,9 +400,12 @@ def simulate_campaign(
     )
 
 
-def _quantise(analogue: np.ndarray) -> np.ndarray:
-    """8-bit digitizer counts of analogue levels (rounded, clipped at 0 and saturation)."""
-    return np.clip(np.round(analogue), 0, DIGITIZER_COUNTS).astype(np.float32)
+def digitize(analogue_v: np.ndarray) -> np.ndarray:
+    """8-bit digitizer counts of analogue volts: the nearest level of ``volt_table_1``,
+    clipped at count 0 and at saturation (count 255)."""
+    levels = product_volt_table()
+    counts = np.interp(analogue_v, levels, np.arange(len(levels), dtype=np.float64))
+    return np.clip(np.round(counts), 0, DIGITIZER_COUNTS).astype(np.float32)
 
 
 def _location_rows(rng: np.random.Generator, signal: np.ndarray, waveform_type: np.ndarray,
@@ -418,17 +427,17 @@ def _location_rows(rng: np.random.Generator, signal: np.ndarray, waveform_type: 
     return np.where(waveform_type == 0, GLAS_NULL_LOCATION_INDEX, rows).astype(np.int8)
 
 
-def telemeter(analogue: np.ndarray, location_index: np.ndarray, rng: np.random.Generator,
-              background: np.ndarray, noise_sd: np.ndarray) -> np.ndarray:
+def telemeter(analogue_v: np.ndarray, location_index: np.ndarray, rng: np.random.Generator,
+              background_v: np.ndarray, noise_v: np.ndarray) -> np.ndarray:
     """Digitizer counts as the product stores them: latest first, compressed where asked.
 
     Parameters
     ----------
-    analogue : (n, 544) analogue levels (counts) of the 1 ns record, earliest first,
-        ending at the response end time
+    analogue_v : (n, 544) analogue volts of the 1 ns record, earliest first, ending at
+        the response end time
     location_index : (n,) 1-based table row of each shot (see :func:`_location_rows`)
-    rng : draws the noise of the record before ``analogue`` that a compressed row reaches
-    background, noise_sd : (n,) background level and noise sd of each shot, counts
+    rng : draws the noise of the record before ``analogue_v`` that a compressed row reaches
+    background_v, noise_v : (n,) background level and noise sd of each shot, volts
 
     Returns
     -------
@@ -436,18 +445,18 @@ def telemeter(analogue: np.ndarray, location_index: np.ndarray, rng: np.random.G
     0..391 are the last 392 ns and each later sample the quantised mean of 4 ns, going
     back about 998 ns (see :func:`cryolearn.io.glas.product_sample_table`).
     """
-    n_samples = analogue.shape[1]
-    out = _quantise(analogue)[:, ::-1].copy()
+    n_samples = analogue_v.shape[1]
+    out = digitize(analogue_v)[:, ::-1].copy()
     compressed = np.flatnonzero(location_index == COMPRESSED_ROW_NUMBER)
     if len(compressed):
         step = int(COMPRESSED_STEP_NS)
         n_coarse = n_samples - N_FINE_SAMPLES
         n_before = N_FINE_SAMPLES + step * n_coarse - n_samples
-        before = (background[compressed, None] + noise_sd[compressed, None]
+        before = (background_v[compressed, None] + noise_v[compressed, None]
                   * rng.normal(0.0, 1.0, (len(compressed), n_before)))
-        record = np.concatenate([before, analogue[compressed]], axis=1)
+        record = np.concatenate([before, analogue_v[compressed]], axis=1)
         coarse = record[:, :step * n_coarse].reshape(len(compressed), n_coarse, step).mean(2)
-        out[compressed, N_FINE_SAMPLES:] = _quantise(coarse)[:, ::-1]
+        out[compressed, N_FINE_SAMPLES:] = digitize(coarse)[:, ::-1]
     return np.ascontiguousarray(out)
 
 
@@ -496,7 +505,6 @@ def write_campaign(shots: CampaignShots, out_dir: str | Path, truth_store: str |
     volts[shots.waveform_type == 2, N_SHORT_SAMPLES:] = 0.0
     volts[shots.waveform_type == 0] = 0.0
     background_v = counts_to_volts(shots.background_counts, levels)
-    noise_v = counts_to_volts(shots.background_counts + shots.noise_counts, levels) - background_v
     lon, lat = transform_points(DEM_CRS, "EPSG:4326", shots.x, shots.y)
     lon = np.mod(np.asarray(lon), 360.0)
     attrs = {"title": "synthetic GLAH01 (cryolearn)", "campaign": shots.campaign,
@@ -507,7 +515,7 @@ def write_campaign(shots: CampaignShots, out_dir: str | Path, truth_store: str |
         rec_waveform=volts, location_index=shots.location_index,
         sample_location_table=product_sample_table(),
         transmit=levels[shots.transmit_counts.astype(np.intp)].astype(np.float32),
-        waveform_type=shots.waveform_type, bg_mean=background_v, bg_sdev=noise_v,
+        waveform_type=shots.waveform_type, bg_mean=background_v, bg_sdev=shots.noise_v,
         gain=shots.gain, volt_table=levels, attrs=attrs,
     )
     keep = np.random.default_rng(campaign_seed(seed, shots.campaign + "/glah06")).random(n)
