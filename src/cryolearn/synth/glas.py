@@ -21,8 +21,9 @@ The instrument works in volts and digitizes to the nearest level of the product'
 ``volt_table_1``: a background of about 30 counts, as in the real Jakobshavn shots,
 and the noise (0.0075-0.0113 V at the reference gain) and flat-surface peak (1.05 V)
 of the earlier calibration, which assumed a linear 1.2 V full scale: 1.1-1.7 counts
-of noise, against 0.93 counts before the real returns (issue 12 calibrates the
-instrument against the real shots).
+of noise, against 0.93 counts before the real returns (the instrument is not yet
+calibrated against the real shots in time order).
+
 Truth per shot (footprint-weighted surface-class shares) goes to a separate
 Zarr store.
 
