@@ -342,14 +342,14 @@ def test_synthetic_region_has_troughs_fast_flow_and_a_bedmachine_worse_far_from_
 
 
 def _distance(grid, region):
-    from cryolearn.bedtopo.data import distance_to_radar
+    from cryolearn.io.grids import distance_to_radar
 
     points = read_radar_files(sorted(region["radar"].glob("*.csv")))
     return distance_to_radar(grid, points.x, points.y)
 
 
 def test_synthetic_bedmachine_is_sharp_on_radar_lines_and_smooth_and_biased_between():
-    from cryolearn.bedtopo.data import distance_to_radar
+    from cryolearn.io.grids import distance_to_radar
     from cryolearn.synth.bedtopo import bedmachine_like
 
     spec = RegionSpec(size_px=120)

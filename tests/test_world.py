@@ -3,14 +3,9 @@
 import numpy as np
 import pytest
 
+from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
 from cryolearn.synth.flights import FlightSpec, render_frame
-from cryolearn.synth.world import (
-    CLASS_CODE,
-    CREVASSED_CLASSES,
-    SURFACE_CLASSES,
-    SyntheticWorld,
-    WorldParams,
-)
+from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 
 @pytest.fixture(scope="module")

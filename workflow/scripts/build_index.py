@@ -1,6 +1,6 @@
 from cryolearn.crevasse.matching import build_index, matching_settings
-from cryolearn.crevasse.search import limit_threads
 from cryolearn.logs import logged
+from cryolearn.runtime import limit_threads
 
 with logged(snakemake.log[0]) as log:
     limit_threads(snakemake.threads)

@@ -1,3 +1,4 @@
+from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES
 from cryolearn.crevasse.crevasse_eval import (
     CrevasseEvaluation,
     evaluate_crevasse,
@@ -5,7 +6,7 @@ from cryolearn.crevasse.crevasse_eval import (
     write_campaign_table,
 )
 from cryolearn.logs import logged
-from cryolearn.synth.world import CLASS_CODE, CREVASSED_CLASSES, SyntheticWorld, WorldParams
+from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 with logged(snakemake.log[0]) as log:
     campaigns = snakemake.params.campaigns

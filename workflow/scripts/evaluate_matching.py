@@ -1,7 +1,7 @@
 from cryolearn.crevasse.matching import matching_settings
 from cryolearn.crevasse.matching_eval import evaluate_matching
-from cryolearn.crevasse.search import limit_threads
 from cryolearn.logs import logged
+from cryolearn.runtime import limit_threads
 
 with logged(snakemake.log[0]) as log:
     limit_threads(snakemake.threads)

@@ -1,6 +1,6 @@
-from cryolearn.crevasse.search import limit_threads
 from cryolearn.crevasse.som import fit_som_store, som_settings
 from cryolearn.logs import logged
+from cryolearn.runtime import limit_threads
 
 with logged(snakemake.log[0]) as log:
     limit_threads(snakemake.threads)

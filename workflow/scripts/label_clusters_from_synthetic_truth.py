@@ -1,6 +1,6 @@
+from cryolearn.classes import CREVASSED_CLASSES
 from cryolearn.crevasse.labels import label_by_synthetic_truth, write_labels
 from cryolearn.logs import logged
-from cryolearn.synth.world import CREVASSED_CLASSES
 
 with logged(snakemake.log[0]) as log:
     labels, notes = label_by_synthetic_truth(snakemake.input.clusters, list(snakemake.input.truth),

@@ -258,9 +258,3 @@ def choose_holdout(inputs: RegionInputs, *, share: float, buffer_m: float, seed:
                    float(buffer_m))
 
 
-def distance_to_radar(grid: GridSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Distance (m) from each cell centre to the nearest cell holding a trace."""
-    hit = np.zeros(grid.shape, dtype=bool)
-    row, col, inside = grid.cell_of(x, y)
-    hit[row[inside], col[inside]] = True
-    return ndimage.distance_transform_edt(~hit) * grid.cell_m

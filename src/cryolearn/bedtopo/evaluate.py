@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from cryolearn.bedtopo.data import Holdout, RegionInputs, distance_to_radar, grid_radar
+from cryolearn.bedtopo.data import Holdout, RegionInputs, grid_radar
 from cryolearn.bedtopo.metrics import (
     SSIM_WINDOW,
     grid_metrics,
@@ -38,7 +38,7 @@ from cryolearn.bedtopo.metrics import (
     ruggedness_map,
 )
 from cryolearn.bedtopo.train import TrainingRun, predict_patches
-from cryolearn.io.grids import GridSpec
+from cryolearn.io.grids import GridSpec, distance_to_radar
 
 BEDMACHINE_NOTE = ("the product itself, built with every radar line including the held-out "
                    "ones: a reference on those lines, not a competitor")

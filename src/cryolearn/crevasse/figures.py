@@ -12,13 +12,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LightSource
 
+from cryolearn.classes import SURFACE_CLASSES
 from cryolearn.crevasse.augment import background_subtracted, network_input
 from cryolearn.crevasse.matching import library_vectors, query_vectors, shift_bins
 from cryolearn.io.zarrstore import open_group
 from cryolearn.signal import rms_width_ns
 from cryolearn.synth.glas import truth_rows_for_shots
 from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
-from cryolearn.synth.world import SURFACE_CLASSES
 
 
 def hillshade(tile: np.ndarray, pixel_m: float = 0.5) -> np.ndarray:

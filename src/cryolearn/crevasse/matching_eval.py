@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES
 from cryolearn.crevasse.augment import degrade, read_distributions
 from cryolearn.crevasse.autoencoder import denoise, load_model
 from cryolearn.crevasse.matching import (
@@ -49,7 +50,6 @@ from cryolearn.crevasse.search import (
 from cryolearn.io.files import write_json_atomic
 from cryolearn.io.zarrstore import open_group
 from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
-from cryolearn.synth.world import CLASS_CODE, CREVASSED_CLASSES
 
 log = logging.getLogger(__name__)
 

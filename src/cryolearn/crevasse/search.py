@@ -76,13 +76,6 @@ class ApproximateParams:
     deterministic_build: bool = True
 
 
-def limit_threads(n: int) -> None:
-    """Use at most ``n`` CPU threads in both backends (a workflow job's ``threads``)."""
-    n = max(1, int(n))
-    torch.set_num_threads(n)
-    faiss.omp_set_num_threads(n)
-
-
 def check_queries(queries: np.ndarray, n_features: int, what: str = "queries") -> np.ndarray:
     """Queries as a C-contiguous float32 (n, n_features) array, or a clear error."""
     q = np.ascontiguousarray(np.asarray(queries, dtype=np.float32))

@@ -13,13 +13,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
 
+from cryolearn.classes import CLASS_CODE, SURFACE_CLASSES
 from cryolearn.crevasse.clusters import raw_tile_vectors
 from cryolearn.crevasse.figures import hillshade
 from cryolearn.crevasse.search import ExactIndex, ExactParams
 from cryolearn.crevasse.som import FeatureSpace, MapGrid, som_features
 from cryolearn.io.zarrstore import open_group
 from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
-from cryolearn.synth.world import CLASS_CODE, SURFACE_CLASSES
 
 #: cluster colours: tab20 without its two greys, which mean noise here
 _CLUSTER_COLOURS = [c for i, c in enumerate(plt.get_cmap("tab20").colors) if i not in (14, 15)]

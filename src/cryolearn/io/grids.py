@@ -22,6 +22,7 @@ from rasterio.crs import CRS
 from rasterio.transform import Affine
 from rasterio.warp import Resampling, reproject
 from rasterio.warp import transform as warp_transform
+from scipy import ndimage
 
 from cryolearn.io.files import write_netcdf_atomic
 
@@ -376,3 +377,11 @@ def write_grid_netcdf(path: str | Path, grid: GridSpec, variables: dict[str, np.
                     attrs={"proj4": crs.to_proj4() if crs.to_epsg() is None
                            else f"+init=epsg:{crs.to_epsg()}", **(attrs or {})})
     write_netcdf_atomic(ds, path, {name: {"zlib": True, "complevel": 4} for name in variables})
+
+
+def distance_to_radar(grid: GridSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Distance (m) from each cell centre to the nearest cell holding a trace."""
+    hit = np.zeros(grid.shape, dtype=bool)
+    row, col, inside = grid.cell_of(x, y)
+    hit[row[inside], col[inside]] = True
+    return ndimage.distance_transform_edt(~hit) * grid.cell_m

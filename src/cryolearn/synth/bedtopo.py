@@ -29,8 +29,14 @@ import numpy as np
 from rasterio.warp import transform as warp_transform
 from scipy import ndimage
 
-from cryolearn.bedtopo.data import distance_to_radar
-from cryolearn.io.grids import GRID_CRS, MASK_GROUNDED, MASK_LAND, GridSpec, write_grid_netcdf
+from cryolearn.io.grids import (
+    GRID_CRS,
+    MASK_GROUNDED,
+    MASK_LAND,
+    GridSpec,
+    distance_to_radar,
+    write_grid_netcdf,
+)
 from cryolearn.io.radar import write_cresis_csv
 from cryolearn.io.raster import write_geotiff
 from cryolearn.settings import settings_from

@@ -22,9 +22,10 @@ import numpy as np
 from rasterio.transform import Affine
 from tqdm import tqdm
 
+from cryolearn.classes import SURFACE_CLASSES
 from cryolearn.constants import DEM_CRS, DEM_NODATA
 from cryolearn.io.raster import write_geotiff
-from cryolearn.synth.world import SURFACE_CLASSES, SyntheticWorld, WorldParams
+from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 log = logging.getLogger(__name__)
 

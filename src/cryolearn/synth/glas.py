@@ -45,6 +45,7 @@ import numpy as np
 from rasterio.warp import transform as transform_points
 from tqdm import tqdm
 
+from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
 from cryolearn.constants import (
     DEM_CRS,
     DIGITIZER_COUNTS,
@@ -73,13 +74,7 @@ from cryolearn.io.glas import (
 from cryolearn.io.zarrstore import atomic_store, create_group, write_array
 from cryolearn.signal import exponential_tail, fractional_shift
 from cryolearn.synth.truth import footprint_class_fractions
-from cryolearn.synth.world import (
-    CLASS_CODE,
-    CREVASSED_CLASSES,
-    SURFACE_CLASSES,
-    SyntheticWorld,
-    WorldParams,
-)
+from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ import numpy as np
 import rasterio
 from rasterio.transform import Affine
 
+from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
 from cryolearn.constants import FOOTPRINT_SIGMA_M, TILE_PIXEL_M
 from cryolearn.footprint import footprint_weights
 from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group
 from cryolearn.synth.flights import TRUTH_NODATA, truth_path_for
-from cryolearn.synth.world import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
 
 log = logging.getLogger(__name__)
 

@@ -31,22 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
 from cryolearn.synth.noise import fractal_noise, hash_uniform, value_noise
-
-#: Surface classes of the truth rasters; the code is the index.
-SURFACE_CLASSES: tuple[str, ...] = (
-    "smooth",
-    "crevasses",
-    "crossing_crevasses",
-    "serac_field",
-    "channel",
-    "moulin_bowl",
-    "lake",
-    "hummocky",
-)
-CLASS_CODE = {name: code for code, name in enumerate(SURFACE_CLASSES)}
-#: Classes that count as crevassed ice.
-CREVASSED_CLASSES: tuple[str, ...] = ("crevasses", "crossing_crevasses", "serac_field")
 
 # salts: one per independent random field of the world
 _S_WARP_X, _S_WARP_Y, _S_JITTER_X, _S_JITTER_Y = 1, 2, 3, 4
