@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install install-test demo demo-bedtopo demo-climate test test-slurm lint bench report clean
+.PHONY: install install-test demo demo-bedtopo demo-climate test test-unit test-slurm lint bench report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ demo-climate: install
 ## test: the test suite (unit tests and Snakemake integration tests on config/test.yaml)
 test: install-test
 	$(BIN)/python -m pytest -q
+
+## test-unit: the unit tests alone, without the Snakemake integration runs (about 2 minutes)
+test-unit: install-test
+	$(BIN)/python -m pytest -q -m "not integration and not slurm"
 
 ## test-slurm: config/test.yaml through profiles/slurm on a live single-node Slurm that
 ## tests/slurm/start.sh starts (root; tests/slurm/install.sh installs slurm-wlm and munge)
