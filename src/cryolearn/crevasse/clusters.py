@@ -25,6 +25,7 @@ from sklearn.neighbors import NearestNeighbors
 from cryolearn.crevasse.som import FeatureSpace, som_features
 from cryolearn.io.files import write_json_atomic
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
+from cryolearn.settings import settings_from
 from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
 
 log = logging.getLogger(__name__)
@@ -294,4 +295,5 @@ def cluster_settings(section: dict[str, Any]) -> tuple[OpticsParams, SomEvaluati
     """OPTICS parameters and evaluation settings from the config's ``clusters`` section."""
     values = dict(section)
     evaluation = dict(values.pop("evaluation", {}) or {})
-    return OpticsParams(**values), SomEvaluation(**evaluation)
+    return (settings_from(OpticsParams, values, "clusters"),
+            settings_from(SomEvaluation, evaluation, "clusters.evaluation"))

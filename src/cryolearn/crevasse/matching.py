@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ from cryolearn.crevasse.search import (
     save_index_folder,
 )
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
+from cryolearn.settings import settings_from
 
 log = logging.getLogger(__name__)
 
@@ -335,17 +336,33 @@ class MatchingSettings:
     seed: int
 
 
+@dataclass(frozen=True)
+class MatchingSection:
+    """The ``matching`` config section as written (see ``config/README.md``)."""
+
+    backend: str = "approximate"
+    space: str = "autoencoder"
+    draws: int = 2
+    k: int = 30
+    max_offset_bins: int = 1
+    offset_step_bins: int = 1
+    min_snr: float = 5.0
+    seed: int = 0
+    exact: dict = field(default_factory=dict)
+    approximate: dict = field(default_factory=dict)
+    #: read by the hold-out experiment (``evaluate_matching``), not by matching itself
+    evaluation: dict = field(default_factory=dict)
+
+
 def matching_settings(section: dict) -> MatchingSettings:
-    """Parse the ``matching`` config section (see ``config/README.md``)."""
+    """Parse the ``matching`` config section; an unknown key is refused by name."""
+    values = settings_from(MatchingSection, section, "matching")
     return MatchingSettings(
-        backend=str(section.get("backend", "approximate")),
-        space=str(section.get("space", "autoencoder")),
-        draws=int(section.get("draws", 2)),
-        k=int(section.get("k", 30)),
-        offsets=offsets_bins(int(section.get("max_offset_bins", 1)),
-                             int(section.get("offset_step_bins", 1))),
-        min_snr=float(section.get("min_snr", 5.0)),
-        exact=ExactParams(**section.get("exact", {})),
-        approximate=ApproximateParams(**section.get("approximate", {})),
-        seed=int(section.get("seed", 0)),
+        backend=str(values.backend), space=str(values.space), draws=int(values.draws),
+        k=int(values.k),
+        offsets=offsets_bins(int(values.max_offset_bins), int(values.offset_step_bins)),
+        min_snr=float(values.min_snr),
+        exact=settings_from(ExactParams, values.exact, "matching.exact"),
+        approximate=settings_from(ApproximateParams, values.approximate, "matching.approximate"),
+        seed=int(values.seed),
     )

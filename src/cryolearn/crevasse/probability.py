@@ -19,6 +19,7 @@ import numpy as np
 
 from cryolearn.crevasse.labels import CREVASSE, Clustering, read_labels
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
+from cryolearn.settings import settings_from
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,5 @@ def _counts(result: ShotProbabilities, matched: np.ndarray,
 
 
 def probability_settings(section: dict[str, Any]) -> ProbabilitySettings:
-    """:class:`ProbabilitySettings` from config ``probability`` (other keys ignored)."""
-    keys = ("weighting", "distance_floor", "min_known")
-    return ProbabilitySettings(**{k: section[k] for k in keys if k in section})
+    """:class:`ProbabilitySettings` from config ``probability``; an unknown key is refused."""
+    return settings_from(ProbabilitySettings, section, "probability")

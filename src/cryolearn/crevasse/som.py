@@ -42,6 +42,7 @@ from tqdm import tqdm
 from cryolearn.crevasse.normalise import feature_vectors
 from cryolearn.io.zarrstore import atomic_store, create_array, create_group, open_group, write_array
 from cryolearn.nn.training import pick_device
+from cryolearn.settings import settings_from
 
 log = logging.getLogger(__name__)
 
@@ -711,4 +712,5 @@ def som_settings(section: dict[str, Any]) -> tuple[SomParams, FeatureSpace]:
     """Map parameters and feature space from the config's ``som`` section."""
     values = dict(section)
     features = dict(values.pop("features", {}) or {})
-    return SomParams(**values), FeatureSpace(**features)
+    return (settings_from(SomParams, values, "som"),
+            settings_from(FeatureSpace, features, "som.features"))
