@@ -60,6 +60,7 @@ test-slurm: install-test
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/snakemake --lint --cores 1
 
 bench: install

@@ -22,6 +22,7 @@ from sklearn.cluster import OPTICS
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
+from cryolearn.crevasse.montages import write_montages
 from cryolearn.crevasse.som import FeatureSpace, som_features
 from cryolearn.io.files import write_json_atomic
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
@@ -118,8 +119,6 @@ def cluster_som_store(som_store: str | Path, features_store: str | Path,
     tiles' ``hash`` and ``split``. Montages go to
     ``montage_dir/cluster_NNNN.png``, one per cluster.
     """
-    from cryolearn.crevasse.som_figures import plot_montage
-
     som = open_group(som_store)
     rows, columns = int(som.attrs["rows"]), int(som.attrs["columns"])
     codebook = som["codebook"][:].reshape(rows * columns, -1)
@@ -143,14 +142,7 @@ def cluster_som_store(som_store: str | Path, features_store: str | Path,
         write_array(group, "central_tile", central.astype(np.int32), ("cluster", "rank"))
         for name in ("hash", "split"):
             write_array(group, name, som[name][:], ("tile",), chunk_rows=65536, dtype=str)
-    montage_dir = Path(montage_dir)
-    montage_dir.mkdir(parents=True, exist_ok=True)
-    library = open_group(library_store)
-    for label in range(nodes.n_clusters):
-        plot_montage(library, central[label], label,
-                     n_tiles=int((tile_labels == label).sum()),
-                     n_nodes=int((nodes.labels == label).sum()),
-                     out_png=montage_dir / f"cluster_{label:04d}.png")
+    write_montages(library_store, central, tile_labels, nodes.labels, montage_dir)
     log.info("OPTICS: %d clusters; %.0f %% of nodes and %.0f %% of tiles are noise",
              nodes.n_clusters, 100 * attrs["noise_node_share"], 100 * noise_tiles)
     return nodes

@@ -10,22 +10,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LightSource
 
 from cryolearn.classes import SURFACE_CLASSES
 from cryolearn.crevasse.augment import background_subtracted, network_input
 from cryolearn.crevasse.matching import library_vectors, query_vectors, shift_bins
+from cryolearn.crevasse.montages import hillshade
 from cryolearn.io.zarrstore import open_group
 from cryolearn.signal import rms_width_ns
 from cryolearn.synth.glas import truth_rows_for_shots
 from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
-
-
-def hillshade(tile: np.ndarray, pixel_m: float = 0.5) -> np.ndarray:
-    """RGB hillshade of a DEM tile, lit from the north-west (as every tile figure here)."""
-    shade = LightSource(azdeg=315, altdeg=35)
-    return shade.shade(tile, plt.cm.Blues_r, vert_exag=2.0, dx=pixel_m, dy=pixel_m,
-                       blend_mode="overlay")
 
 
 def pick_examples_by_class(

@@ -146,7 +146,7 @@ class LabellingSession:
     def _render_tile(self, row: int) -> bytes:
         import matplotlib.pyplot as plt
 
-        from cryolearn.crevasse.figures import hillshade
+        from cryolearn.crevasse.montages import hillshade
 
         buffer = io.BytesIO()
         plt.imsave(buffer, hillshade(self.library["elevation"][row]), format="png")

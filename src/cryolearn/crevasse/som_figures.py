@@ -15,7 +15,7 @@ from matplotlib.collections import LineCollection
 
 from cryolearn.classes import CLASS_CODE, SURFACE_CLASSES
 from cryolearn.crevasse.clusters import raw_tile_vectors
-from cryolearn.crevasse.figures import hillshade
+from cryolearn.crevasse.montages import hillshade
 from cryolearn.crevasse.search import ExactIndex, ExactParams
 from cryolearn.crevasse.som import FeatureSpace, MapGrid, som_features
 from cryolearn.io.zarrstore import open_group
@@ -36,23 +36,6 @@ def _save(fig: plt.Figure, out_png: str | Path, dpi: int = 110) -> None:
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=dpi)
     plt.close(fig)
-
-
-def plot_montage(library: Any, tiles: np.ndarray, label: int, n_tiles: int, n_nodes: int,
-                 out_png: str | Path) -> None:
-    """Hillshades of a cluster's most central tiles, for a person to label."""
-    tiles = [int(t) for t in tiles if t >= 0]
-    side = max(1, int(np.ceil(np.sqrt(max(len(tiles), 1)))))
-    fig, axes = plt.subplots(side, side, figsize=(1.9 * side, 1.9 * side + 0.5), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, row in zip(axes.ravel(), tiles, strict=False):
-        ax.imshow(hillshade(library["elevation"][row]), extent=(0, 100, 0, 100))
-        ax.set_title(f"tile {row}", fontsize=7)
-    fig.suptitle(f"cluster {label}: {n_tiles} tiles on {n_nodes} nodes "
-                 f"(the {len(tiles)} nearest its centre; 100 m tiles)", fontsize=9)
-    fig.tight_layout()
-    _save(fig, out_png, dpi=90)
 
 
 def _boundary_segments(grid: MapGrid, labels: np.ndarray) -> np.ndarray:

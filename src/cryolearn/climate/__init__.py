@@ -1,0 +1,1 @@
+"""Deep spatiotemporal clustering (DSC) of gridded climate data, with its baselines."""
