@@ -160,7 +160,17 @@ def test_same_config_same_outputs(test_run, tmp_path):
         np.testing.assert_array_equal(a[name][:], b[name][:])
 
 
-def test_editing_one_flight_reruns_only_that_flight(test_run):
+def own_copy(test_run: Path, tmp_path: Path) -> Path:
+    """A copy of the shared run that a test may edit (times kept, so nothing is stale)."""
+    import shutil
+
+    workdir = tmp_path / "run"
+    shutil.copytree(test_run, workdir, symlinks=True)
+    return workdir
+
+
+def test_editing_one_flight_reruns_only_that_flight(test_run, tmp_path):
+    test_run = own_copy(test_run, tmp_path)
     plan = planned_jobs(snakemake(test_run, "--configfile", str(REPO / "config/test.yaml"),
                                   "-n").stdout)
     assert plan == []
@@ -178,7 +188,8 @@ def test_editing_one_flight_reruns_only_that_flight(test_run):
     assert not any(rule == "synth_frame" for rule, _ in plan)
 
 
-def test_changing_one_campaign_reingests_only_that_campaign(test_run):
+def test_changing_one_campaign_reingests_only_that_campaign(test_run, tmp_path):
+    test_run = own_copy(test_run, tmp_path)
     granule = next((test_run / "resources/demo/glas/L3I").glob("GLAH01_*.H5"))
     with h5py.File(granule, "r+") as h5:
         h5["Data_40HZ/Waveform/RecWaveform/r_rng_wf"][0, 100] += 0.01
@@ -330,7 +341,8 @@ def test_end_to_end_clusters_the_climate_year_and_scores_every_method_and_seed(t
     assert (test_run / "benchmarks/cluster_climate/dsc_seed0.tsv").exists()
 
 
-def test_report_is_one_self_contained_page(test_run):
+def test_report_is_one_self_contained_page(test_run, tmp_path):
+    test_run = own_copy(test_run, tmp_path)
     snakemake(test_run, "--configfile", str(REPO / "config/test.yaml"),
               "--report", "results/report.html")
     html = (test_run / "results/report.html").read_text()
@@ -368,15 +380,12 @@ def test_synthetic_truth_labels_on_real_dems_are_refused_at_start(tmp_path):
 @pytest.mark.realdata
 def test_real_glas_shots_run_to_a_2007_map_without_shot_truth(test_run, tmp_path):
     """config/real_glas.yaml over the test world: the real Jakobshavn shots as L3H."""
-    import shutil
-
     from helpers import shared_data_dir
 
     real = shared_data_dir() / "glas_jakobshavn"
     if not real.is_dir():
         pytest.skip(f"real GLAS shots not found at {real} (set CRYOLEARN_SHARED_DATA)")
-    workdir = tmp_path / "real"
-    shutil.copytree(test_run, workdir, symlinks=True)  # the synthetic inputs are reused
+    workdir = own_copy(test_run, tmp_path)  # the synthetic inputs are reused
     here = workdir / "here.yaml"
     here.write_text(yaml.safe_dump({"glas": {"paths": {"L3H": str(real)}}}))
     configs = ["--configfile", str(REPO / "config/test.yaml"),
