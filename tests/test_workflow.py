@@ -347,6 +347,7 @@ def test_report_is_one_self_contained_page(test_run, tmp_path):
               "--report", "results/report.html")
     html = (test_run / "results/report.html").read_text()
     assert "crevasse_maps.png" in html and "crevasse.json" in html
+    assert "time-reversed samples" in html  # the method summary of workflow/report/workflow.rst
 
 
 def test_a_coarse_dem_stops_tiling_naming_the_file_and_leaves_no_store(tmp_path):
