@@ -17,6 +17,28 @@ DEFAULT_TRANSFORM = Affine(0.45, 0, -190000.0, 0, -0.45, -2280000.0)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def fact_sample_table() -> np.ndarray:
+    """GLAH01's ``rec_wf_sample_location_table``, built here from the product's facts
+    (never from cryolearn's code): rows 0 and 2 hold 200 valid entries, 0..-199 ns,
+    then fill; rows 1 and 3 are 0..-543 ns; row 4 is 0..-391 ns, then -393.5, -397.5,
+    ... in 4 ns steps (carbonplan/trace example_glas_processing.ipynb); fill is the
+    largest float64."""
+    table = np.full((5, 544), 1.7976931348623157e308)
+    table[[0, 2], :200] = -np.arange(200.0)
+    table[[1, 3]] = -np.arange(544.0)
+    table[4, :392] = -np.arange(392.0)
+    table[4, 392:] = -393.5 - 4.0 * np.arange(152)
+    return table
+
+
+def fact_volt_levels() -> np.ndarray:
+    """GLAH01's ``volt_table_1`` by its published steps (carbonplan/trace volt_table.csv):
+    -0.195279 V, then 0.006675 V a count to count 127, 0.006478 V to 128 and 0.006198 V
+    a count to 255 (1.44607 V)."""
+    steps = np.r_[0.0, np.full(127, 0.006675), 0.006478, np.full(127, 0.006198)]
+    return np.round(-0.195279 + np.cumsum(steps), 6)
+
+
 def shared_data_dir() -> Path:
     """The real sample data folder (``$CRYOLEARN_SHARED_DATA`` or ``../shared/data``)."""
     return Path(os.environ.get("CRYOLEARN_SHARED_DATA", SHARED_DATA))

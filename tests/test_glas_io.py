@@ -8,7 +8,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from helpers import shared_data_dir
+from helpers import fact_sample_table, shared_data_dir
 from rasterio.warp import transform as warp_transform
 
 from cryolearn.constants import (
@@ -16,6 +16,7 @@ from cryolearn.constants import (
     GLAS_NULL_LOCATION_INDEX,
     N_LONG_SAMPLES,
     N_TRANSMIT_SAMPLES,
+    SATURATION_V,
 )
 from cryolearn.io.glas import (
     GlasError,
@@ -45,20 +46,6 @@ VOLTS_AT = {0: -0.195279, 1: -0.188604, 30: 0.004971, 127: 0.652446, 128: 0.6589
 UNIFORM = 4
 
 
-def fact_table() -> np.ndarray:
-    """The sample-location table, built here from the product's facts (not our code).
-
-    Rows 0 and 2: 200 valid entries, 0..-199 ns, then fill; rows 1 and 3: 0..-543 ns;
-    row 4: 0..-391 ns, then -393.5, -397.5, ... in 4 ns steps.
-    """
-    table = np.full((5, 544), GLAS_FILL)
-    table[[0, 2], :200] = -np.arange(200.0)
-    table[[1, 3]] = -np.arange(544.0)
-    table[4, :392] = -np.arange(392.0)
-    table[4, 392:] = -393.5 - 4.0 * np.arange(152)
-    return table
-
-
 def time_ordered(n: int = 80) -> np.ndarray:
     """Known waveforms in time order: one Gaussian return, its peak at sample 100 + i."""
     t = np.arange(N_LONG_SAMPLES)
@@ -77,7 +64,7 @@ def glah01_arrays(n: int = 80, first_rec: int = 5000) -> dict[str, np.ndarray]:
         "utc_time": 2.2e8 + 0.025 * i,
         "rec_waveform": np.ascontiguousarray(time_ordered(n)[:, ::-1]),
         "location_index": np.full(n, UNIFORM, dtype=np.int32),
-        "sample_location_table": fact_table(),
+        "sample_location_table": fact_sample_table(),
         "transmit": np.repeat(transmit[None].astype(np.float32), n, axis=0),
         "waveform_type": np.ones(n, dtype=np.int8),
         "bg_mean": np.full(n, 0.05) + 0.001 * i,
@@ -233,7 +220,7 @@ def test_short_and_missing_waveforms_are_dropped_and_counted(tmp_path):
 
 def test_two_ns_table_row_is_resampled_onto_1_ns(tmp_path):
     g01 = glah01_arrays(n=4)
-    table = fact_table()
+    table = fact_sample_table()
     table[1] = -2.0 * np.arange(N_LONG_SAMPLES)  # 0, -2, -4, ... -1086 ns
     g01["sample_location_table"] = table
     g01["location_index"][1] = 2
@@ -348,15 +335,6 @@ def test_missing_sample_location_table(tmp_path):
         read_glah01(p01)
 
 
-def test_table_of_the_wrong_shape(tmp_path):
-    g01 = glah01_arrays(n=8)
-    g01["sample_location_table"] = fact_table()[:4]
-    p01, _ = write_pair(tmp_path, g01, glah06_arrays(g01))
-    with pytest.raises(GlasError, match=r"g_GLAH01\.h5.*rec_wf_sample_location_table.*"
-                                        r"\(4, 544\).*\(5, 544\)"):
-        read_glah01(p01)
-
-
 def test_no_matching_glah06_records_names_both_files(tmp_path):
     g01 = glah01_arrays(n=40)
     g06 = glah06_arrays(glah01_arrays(n=40, first_rec=9000))  # another stretch of orbit
@@ -453,20 +431,31 @@ def test_location_index_outside_1_to_5(tmp_path, bad):
         read_glas_pair(p01, p06)
 
 
-def test_table_row_that_is_not_monotonic(tmp_path):
-    g01 = glah01_arrays(n=6)
-    g01["sample_location_table"][4, 300] = -250.0  # sample 300 later than sample 299
-    p01, _ = write_pair(tmp_path, g01, glah06_arrays(g01))
-    with pytest.raises(GlasError, match=r"g_GLAH01\.h5.*rec_wf_sample_location_table row 4 is "
-                                        r"not monotonic: sample 300 holds -250 ns after -299"):
-        read_glah01(p01)
+def wrong_shape(table: np.ndarray) -> np.ndarray:
+    return table[:4]
 
 
-def test_increasing_table_of_an_old_reading_is_refused(tmp_path):
+def later_sample(table: np.ndarray) -> np.ndarray:
+    table[4, 300] = -250.0  # sample 300 later than sample 299
+    return table
+
+
+def increasing_row(table: np.ndarray) -> np.ndarray:
+    table[3] = np.arange(544.0)  # 0, 1, 2, ... : an old reading, not the product's
+    return table
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (wrong_shape, r"rec_wf_sample_location_table has shape \(4, 544\), expected \(5, 544\)"),
+    (later_sample, r"rec_wf_sample_location_table row 4 is not monotonic: sample 300 holds "
+                   r"-250 ns after -299"),
+    (increasing_row, r"row 3 is not monotonic: sample 1 holds 1 ns after 0"),
+])
+def test_a_table_not_in_the_products_form_is_refused(tmp_path, edit, message):
     g01 = glah01_arrays(n=6)
-    g01["sample_location_table"][3] = np.arange(544.0)  # 0, 1, 2, ... : not the product's
+    g01["sample_location_table"] = edit(g01["sample_location_table"])
     p01, _ = write_pair(tmp_path, g01, glah06_arrays(g01))
-    with pytest.raises(GlasError, match=r"row 3 is not monotonic: sample 1 holds 1 ns after 0"):
+    with pytest.raises(GlasError, match=r"g_GLAH01\.h5.*" + message):
         read_glah01(p01)
 
 
@@ -636,8 +625,9 @@ def test_real_jakobshavn_returns_rise_faster_than_they_fall_in_time_order():
 
 
 def test_our_table_and_volt_table_are_the_products():
-    np.testing.assert_array_equal(product_sample_table(), fact_table())
+    np.testing.assert_array_equal(product_sample_table(), fact_sample_table())
     levels = product_volt_table()
     for count, volts in VOLTS_AT.items():
         assert levels[count] == pytest.approx(volts, abs=5e-7)
     assert levels[29] == pytest.approx(-0.001704, abs=5e-7)
+    assert SATURATION_V == levels[-1]

@@ -23,11 +23,12 @@ import h5py
 import numpy as np
 import pytest
 import zarr
+from helpers import fact_sample_table, fact_volt_levels
 
 from cryolearn.crevasse.shots import ingest_campaign
 from cryolearn.io.glas import read_glas_pair
 
-FILL = 1.7976931348623157e308
+FILL = 1.7976931348623157e308  # GLAH06 fill of doubles
 N = 8
 #: index of each shot: 4 (a uniform row), 5 (the compressed row), 127 (none)
 INDEX = np.array([4, 5, 4, 127, 5, 4, 4, 4], dtype=np.int8)
@@ -37,22 +38,6 @@ FILL_SHOTS = [6]
 PEAK_BEFORE_END_NS = 120 + 10 * np.arange(N)
 
 
-def volt_levels() -> np.ndarray:
-    """volt_table_1 by its published steps: -0.195279 V, then 0.006675 V a count to
-    count 127, 0.006478 V to 128, 0.006198 V a count to 255 (1.44607 V)."""
-    steps = np.r_[0.0, np.full(127, 0.006675), 0.006478, np.full(127, 0.006198)]
-    return np.round(-0.195279 + np.cumsum(steps), 6)
-
-
-def table() -> np.ndarray:
-    rows = np.full((5, 544), FILL)
-    rows[0, :200] = rows[2, :200] = -np.arange(200.0)
-    rows[1] = rows[3] = -np.arange(544.0)
-    rows[4, :392] = -np.arange(392.0)
-    rows[4, 392:] = -393.5 - 4.0 * np.arange(152)
-    return rows
-
-
 def counts_in_time(t_ns: np.ndarray, peak_before_end: float) -> np.ndarray:
     """A Gaussian return (sigma 4 ns, 150 counts) on a 30-count background, in counts."""
     return 30.0 + 150.0 * np.exp(-0.5 * ((t_ns + peak_before_end) / 4.0) ** 2)
@@ -60,9 +45,9 @@ def counts_in_time(t_ns: np.ndarray, peak_before_end: float) -> np.ndarray:
 
 def telemetered_volts(shot: int) -> np.ndarray:
     """Shot ``shot``'s 544 samples as stored: latest first, at the times of its row."""
-    row = table()[INDEX[shot] - 1] if INDEX[shot] != 127 else -np.arange(544.0)
+    row = fact_sample_table()[INDEX[shot] - 1] if INDEX[shot] != 127 else -np.arange(544.0)
     counts = np.round(counts_in_time(row, PEAK_BEFORE_END_NS[shot])).astype(int)
-    return volt_levels()[counts]
+    return fact_volt_levels()[counts]
 
 
 def write_fixture(folder: Path) -> tuple[Path, Path]:
@@ -79,17 +64,17 @@ def write_fixture(folder: Path) -> tuple[Path, Path]:
             [telemetered_volts(i) for i in range(N)]).astype(np.float32)
         f["Data_40HZ/Waveform/RecWaveform/i_rec_wf_location_index"] = INDEX
         f["Data_40HZ/Waveform/RecWaveform/i_RespEndTime"] = np.full(N, 5000, np.int32)
-        pulse = volt_levels()[np.round(30 + 120 * np.exp(
+        pulse = fact_volt_levels()[np.round(30 + 120 * np.exp(
             -0.5 * ((np.arange(48) - 24) / 2.0) ** 2)).astype(int)]
         f["Data_40HZ/Waveform/TransmitWaveform/r_tx_wf"] = np.tile(pulse, (N, 1)).astype(
             np.float32)
         f["Data_40HZ/Waveform/Characteristics/i_waveformType"] = np.ones(N, np.int8)
-        f["Data_40HZ/Waveform/Characteristics/d_4nsBgMean"] = np.full(N, volt_levels()[30])
+        f["Data_40HZ/Waveform/Characteristics/d_4nsBgMean"] = np.full(N, fact_volt_levels()[30])
         f["Data_40HZ/Waveform/Characteristics/d_4nsBgSDEV"] = np.full(N, 0.0067)
         f["Data_40HZ/Waveform/Characteristics/i_gainSet1064"] = np.full(N, 13, np.int32)
         ancillary = f.create_group("ANCILLARY_DATA")
-        ancillary.attrs["rec_wf_sample_location_table"] = table()
-        ancillary.attrs["volt_table_1"] = volt_levels()
+        ancillary.attrs["rec_wf_sample_location_table"] = fact_sample_table()
+        ancillary.attrs["volt_table_1"] = fact_volt_levels()
     lon = 310.5 + 0.001 * np.arange(N)  # 49.5 °W, written 0-360 °E
     lat = 69.15 + 0.0015 * np.arange(N)
     lat[FILL_SHOTS] = FILL
@@ -116,7 +101,7 @@ def test_waveforms_come_back_in_time_order(pair):
     np.testing.assert_array_equal(shots.shot_count, kept + 1)
     t = np.arange(-543.0, 1.0)
     for row, shot in enumerate(kept):
-        expected = volt_levels()[np.round(counts_in_time(t, PEAK_BEFORE_END_NS[shot]))
+        expected = fact_volt_levels()[np.round(counts_in_time(t, PEAK_BEFORE_END_NS[shot]))
                                  .astype(int)]
         # earliest first: the peak sits PEAK_BEFORE_END_NS before the last sample
         assert int(np.argmax(shots.waveform[row])) == 543 - PEAK_BEFORE_END_NS[shot]

@@ -24,8 +24,16 @@ BUILDERS = {"som": som_settings, "clusters": cluster_settings,
 
 
 @pytest.mark.parametrize("section", sorted(BUILDERS))
-def test_the_demo_sections_build(config, section):
-    assert BUILDERS[section](config[section]) is not None
+def test_the_demo_sections_build_with_the_configs_values(config, section):
+    built = BUILDERS[section](config[section])
+    settings = built if isinstance(built, tuple) else (built,)
+    for key, value in config[section].items():
+        if isinstance(value, dict):
+            continue
+        owner = next((s for s in settings if hasattr(s, key)), None)
+        if owner is not None:
+            got = getattr(owner, key)
+            assert (list(got) if isinstance(got, tuple) else got) == value, key
 
 
 @pytest.mark.parametrize(("section", "nested", "where"), [

@@ -202,6 +202,13 @@ def test_changing_one_campaign_reingests_only_that_campaign(test_run, tmp_path):
     assert not any(rule == "synth_glas" for rule, _ in plan)
 
 
+def failed_job_log(workdir: Path, config: Path, rule: str, shard: str) -> str:
+    """Run up to ``rule``, which must fail, and return the log of its job ``shard``."""
+    result = snakemake(workdir, "--configfile", str(config), "--until", rule, check=False)
+    assert result.returncode != 0
+    return (workdir / f"logs/{rule}/{shard}.log").read_text()
+
+
 def write_config(tmp_path: Path, updates: dict) -> Path:
     config = yaml.safe_load((REPO / "config/test.yaml").read_text())
     for section, values in updates.items():
@@ -249,10 +256,7 @@ def test_a_campaign_without_geolocation_fails_naming_it_and_leaves_no_store(tmp_
                  transmit=np.zeros((n, 48), np.float32), waveform_type=np.ones(n, int),
                  bg_mean=np.zeros(n), bg_sdev=np.zeros(n), gain=np.ones(n, int))
     config = write_config(tmp_path, {"glas": {"source": "directory", "dir": "glas"}})
-    result = snakemake(tmp_path, "--configfile", str(config), "--until", "ingest_glas",
-                       check=False)
-    assert result.returncode != 0
-    log = (tmp_path / "logs/ingest_glas/L3A.log").read_text()
+    log = failed_job_log(tmp_path, config, "ingest_glas", "L3A")
     assert "no GLAH06 or GLAH14 granule for GLAH01 GLAH01_033_2107_003_0211_0_01_0001.H5" in log
     assert not (tmp_path / "results/shots/L3A.zarr").exists()
 
@@ -361,10 +365,7 @@ def test_a_coarse_dem_stops_tiling_naming_the_file_and_leaves_no_store(tmp_path)
     (tmp_path / "labels.yaml").write_text("{}\n")  # never read: tiling stops first
     config = write_config(tmp_path, {"dem": {"source": "directory", "dir": "dems"},
                                      "labels": {"source": "file", "file": "labels.yaml"}})
-    result = snakemake(tmp_path, "--configfile", str(config), "--until", "tile_flight",
-                       check=False)
-    assert result.returncode != 0
-    log = (tmp_path / "logs/tile_flight/UTM_FLIGHT.log").read_text()
+    log = failed_job_log(tmp_path, config, "tile_flight", "UTM_FLIGHT")
     assert "utm_32m.tif: pixels of 32 m x 32 m are coarser than dem.max_pixel_m = 2 m" in log
     assert not (tmp_path / "results/tiles/UTM_FLIGHT.zarr").exists()
     assert not list((tmp_path / "results/tiles").glob("*"))

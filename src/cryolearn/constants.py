@@ -51,4 +51,14 @@ DIGITIZER_COUNTS = 255  #: 8-bit digitizer; 255 is saturation
 VOLT_TABLE_FIRST_V = -0.195279
 #: (last count of a segment, volts per count within it) of ``volt_table_1``
 VOLT_TABLE_STEPS_V = ((127, 0.006675), (128, 0.006478), (255, 0.006198))
-SATURATION_V = 1.44607  #: volt_table_1 at count 255: a saturated sample, volts
+
+
+def _top_of_volt_table() -> float:
+    volts, count = VOLT_TABLE_FIRST_V, 0
+    for last, step in VOLT_TABLE_STEPS_V:
+        volts += (last - count) * step
+        count = last
+    return round(volts, 6)
+
+
+SATURATION_V = _top_of_volt_table()  #: volt_table_1 at count 255 (1.44607 V): saturation

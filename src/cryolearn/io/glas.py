@@ -323,13 +323,13 @@ def check_sample_table(table: np.ndarray, path: str | Path) -> np.ndarray:
             f"expected ({N_TABLE_ROWS}, {N_LONG_SAMPLES})"
         )
     for row, values in enumerate(table):
-        times = values[_valid_entries(values)]
-        steps = np.diff(times)
-        if np.any(steps >= 0):
-            sample = int(np.flatnonzero(_valid_entries(values))[np.argmax(steps >= 0) + 1])
+        samples = np.flatnonzero(_valid_entries(values))
+        later = np.flatnonzero(np.diff(values[samples]) >= 0)
+        if len(later):
+            before, sample = samples[later[0]], samples[later[0] + 1]
             raise GlasError(
                 f"{path}: {_TABLE_NAME} row {row} is not monotonic: sample {sample} holds "
-                f"{times[np.argmax(steps >= 0) + 1]:g} ns after {times[np.argmax(steps >= 0)]:g}"
+                f"{values[sample]:g} ns after {values[before]:g}"
                 " ns (rows must decrease from 0 ns, sample 0 being the latest)"
             )
     return table
@@ -831,7 +831,9 @@ def read_glas_text(path: str | Path) -> ShotSet:
 
 #: 1-based row numbers of :func:`product_sample_table`, by kind of row
 SHORT_ROW_NUMBERS = (1, 3)
-UNIFORM_ROW_NUMBER = 4
+UNIFORM_ROW_NUMBERS = (2, 4)
+#: the uniform row the synthetic campaigns write
+UNIFORM_ROW_NUMBER = UNIFORM_ROW_NUMBERS[-1]
 COMPRESSED_ROW_NUMBER = 5
 
 
@@ -848,8 +850,8 @@ def product_sample_table() -> np.ndarray:
     fine = -np.arange(N_LONG_SAMPLES, dtype=np.float64)
     for number in SHORT_ROW_NUMBERS:
         table[number - FIRST_ROW_NUMBER, :N_SHORT_SAMPLES] = fine[:N_SHORT_SAMPLES]
-    table[1] = fine
-    table[UNIFORM_ROW_NUMBER - FIRST_ROW_NUMBER] = fine
+    for number in UNIFORM_ROW_NUMBERS:
+        table[number - FIRST_ROW_NUMBER] = fine
     compressed = table[COMPRESSED_ROW_NUMBER - FIRST_ROW_NUMBER]
     compressed[:N_FINE_SAMPLES] = fine[:N_FINE_SAMPLES]
     first_centre = -(N_FINE_SAMPLES + (COMPRESSED_STEP_NS - 1) / 2)

@@ -368,7 +368,8 @@ def simulate_campaign(
     peak_v = inst.flat_peak_v * strength * gain_ratio / flat_peak
     background = inst.baseline_counts + rng.normal(0.0, inst.baseline_jitter_counts, n)
     noise_sd = rng.uniform(*inst.noise_v, n) * np.sqrt(np.clip(gain_ratio, 0.25, 16.0))
-    analogue = (counts_to_volts(background)[:, None] + signal * peak_v[:, None]
+    background_v = counts_to_volts(background)
+    analogue = (background_v[:, None] + signal * peak_v[:, None]
                 + rng.normal(0.0, 1.0, signal.shape) * noise_sd[:, None])
     counts = digitize(analogue)
 
@@ -378,8 +379,7 @@ def simulate_campaign(
     transmit = _transmit_pulses(rng, n, campaign.laser.pulse_fwhm_ns, energy_ratio, inst,
                                 background)
     location_index = _location_rows(rng, signal, waveform_type, inst)
-    telemetered = telemeter(analogue, location_index, rng, counts_to_volts(background),
-                            noise_sd)
+    telemetered = telemeter(analogue, counts, location_index, rng, background_v, noise_sd)
     return CampaignShots(
         campaign=campaign.name, track=np.concatenate(track_id), x=x, y=y,
         time=np.concatenate(times), rec_ndx=rec_ndx, shot_count=shot_count, counts=counts,
@@ -423,14 +423,16 @@ def _location_rows(rng: np.random.Generator, signal: np.ndarray, waveform_type: 
     return np.where(waveform_type == 0, GLAS_NULL_LOCATION_INDEX, rows).astype(np.int8)
 
 
-def telemeter(analogue_v: np.ndarray, location_index: np.ndarray, rng: np.random.Generator,
-              background_v: np.ndarray, noise_v: np.ndarray) -> np.ndarray:
+def telemeter(analogue_v: np.ndarray, counts: np.ndarray, location_index: np.ndarray,
+              rng: np.random.Generator, background_v: np.ndarray,
+              noise_v: np.ndarray) -> np.ndarray:
     """Digitizer counts as the product stores them: latest first, compressed where asked.
 
     Parameters
     ----------
     analogue_v : (n, 544) analogue volts of the 1 ns record, earliest first, ending at
         the response end time
+    counts : (n, 544) the same record digitized (:func:`digitize`)
     location_index : (n,) 1-based table row of each shot (see :func:`_location_rows`)
     rng : draws the noise of the record before ``analogue_v`` that a compressed row reaches
     background_v, noise_v : (n,) background level and noise sd of each shot, volts
@@ -442,7 +444,7 @@ def telemeter(analogue_v: np.ndarray, location_index: np.ndarray, rng: np.random
     back about 998 ns (see :func:`cryolearn.io.glas.product_sample_table`).
     """
     n_samples = analogue_v.shape[1]
-    out = digitize(analogue_v)[:, ::-1].copy()
+    out = counts[:, ::-1].copy()
     compressed = np.flatnonzero(location_index == COMPRESSED_ROW_NUMBER)
     if len(compressed):
         step = int(COMPRESSED_STEP_NS)
