@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install install-test demo demo-bedtopo demo-climate test test-unit test-slurm lint bench report clean
+.PHONY: install install-test demo demo-bedtopo demo-climate test test-unit test-slurm lint docs docs-serve bench report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,14 @@ lint: install-test
 	$(BIN)/lint-imports
 	$(BIN)/snakemake --lint --cores 1
 
+## docs: build the documentation site (docs/, mkdocs.yml) into site/, failing on any warning
+docs: install-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+## docs-serve: the site on http://127.0.0.1:8000, rebuilt as you edit
+docs-serve: install-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve -a 127.0.0.1:8000
+
 bench: install
 	$(BIN)/python bench/forward_model.py
 	$(BIN)/python bench/autoencoder.py
@@ -73,4 +81,4 @@ bench: install
 	$(BIN)/python bench/jacobian.py
 
 clean:
-	rm -rf results logs benchmarks .snakemake resources/demo
+	rm -rf results logs benchmarks .snakemake resources/demo site

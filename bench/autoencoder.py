@@ -25,16 +25,16 @@ import time
 import numpy as np
 import torch
 
-from cryolearn.crevasse.augment import EmpiricalDistributions, degrade, measure_shots
-from cryolearn.crevasse.autoencoder import (
+from cryolearn.crevasse.library.forward import simulate_waveforms
+from cryolearn.crevasse.shots.augment import EmpiricalDistributions, degrade, measure_shots
+from cryolearn.crevasse.shots.autoencoder import (
     AutoencoderShape,
     TrainingConfig,
     WaveformAutoencoder,
     denoise,
     training_pair,
 )
-from cryolearn.crevasse.cleaning import gaussian_xcorr_cleaner
-from cryolearn.crevasse.forward import simulate_waveforms
+from cryolearn.crevasse.shots.cleaning import gaussian_xcorr_cleaner
 
 
 def library_waveforms(n: int, seed: int = 0) -> np.ndarray:

@@ -28,8 +28,8 @@ from rasterio.transform import Affine
 from rasterio.warp import Resampling, reproject
 
 from cryolearn.constants import BIN_M, LEAD_NS, N_SAMPLES
-from cryolearn.crevasse.forward import gaussian_pulse, simulate_store, simulate_waveforms
-from cryolearn.crevasse.tiles import tile_flight, tile_hash
+from cryolearn.crevasse.library.forward import gaussian_pulse, simulate_store, simulate_waveforms
+from cryolearn.crevasse.library.tiles import tile_flight, tile_hash
 from cryolearn.footprint import footprint_weights
 from cryolearn.io.zarrstore import append, atomic_store, create_array, create_group
 from cryolearn.synth.flights import FlightSpec, write_flight

@@ -34,9 +34,14 @@ import torch
 from matching_data import benchmark_waveforms
 from sklearn.neighbors import NearestNeighbors
 
-from cryolearn.crevasse.matching import library_vectors
-from cryolearn.crevasse.matching_eval import recall_at
-from cryolearn.crevasse.search import ApproximateIndex, ApproximateParams, ExactIndex, ExactParams
+from cryolearn.crevasse.evaluate.matching import recall_at
+from cryolearn.crevasse.matching.match import library_vectors
+from cryolearn.crevasse.matching.search import (
+    ApproximateIndex,
+    ApproximateParams,
+    ExactIndex,
+    ExactParams,
+)
 
 
 def timed(fn):

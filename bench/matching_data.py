@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cryolearn.crevasse.forward import simulate_waveforms
+from cryolearn.crevasse.library.forward import simulate_waveforms
 from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 CACHE = Path(__file__).parent / ".cache"

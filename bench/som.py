@@ -35,7 +35,7 @@ import somoclu
 import torch
 from som_data import benchmark_features
 
-from cryolearn.crevasse.som import (
+from cryolearn.crevasse.surfaces.som import (
     MapGrid,
     SampleChunks,
     SomParams,

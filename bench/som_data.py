@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from matching_data import cut_tiles, render_patch
 
-from cryolearn.crevasse.normalise import (
+from cryolearn.crevasse.surfaces.normalise import (
     NormaliseParams,
     dct_features,
     feature_vectors,

@@ -11,10 +11,12 @@ import numpy as np
 import rasterio
 from rasterio.transform import Affine
 
-from cryolearn.io.zarrstore import create_group, write_array
+from cryolearn.crevasse.matching.match import query_vectors
+from cryolearn.io.zarrstore import atomic_store, create_group, write_array
 
 DEFAULT_TRANSFORM = Affine(0.45, 0, -190000.0, 0, -0.45, -2280000.0)
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
 def fact_sample_table() -> np.ndarray:
@@ -207,3 +209,36 @@ def differing_outputs(run_a: Path, run_b: Path) -> list[str]:
                            without_timings(load(run_b / path))):
             differing.append(path)
     return differing
+
+
+def bumps(n: int, m: int = 544, seed: int = 0) -> np.ndarray:
+    """Waveform-like rows: two Gaussian bumps of random position, width and height."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(m)
+    out = np.zeros((n, m), np.float32)
+    for _ in range(2):
+        c = rng.uniform(10, 120, n)[:, None]
+        w = rng.uniform(2, 12, n)[:, None]
+        out += rng.uniform(0.2, 1, n)[:, None] * np.exp(-0.5 * ((t - c) / w) ** 2)
+    return query_vectors(out)
+
+
+def write_waveform_library(path, waveforms: np.ndarray, holdout_every: int = 5) -> None:
+    """A library store of the given waveforms, every ``holdout_every``-th held out."""
+    n = len(waveforms)
+    split = np.where(np.arange(n) % holdout_every == 0, "holdout", "train").astype(object)
+    with atomic_store(path) as tmp:
+        group = create_group(tmp)
+        write_array(group, "waveform", waveforms, ("tile", "sample"))
+        write_array(group, "split", split, ("tile",), dtype=str)
+        write_array(group, "hash", np.array([f"h{i:05d}" for i in range(n)], dtype=object),
+                    ("tile",), dtype=str)
+
+
+def blobs(n_per: int, centres: np.ndarray, spread: float, seed: int) -> tuple[np.ndarray,
+                                                                              np.ndarray]:
+    """Gaussian blobs of ``n_per`` points around each centre, and their labels."""
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([c + spread * rng.normal(size=(n_per, centres.shape[1]))
+                        for c in centres]).astype(np.float32)
+    return x, np.repeat(np.arange(len(centres)), n_per)

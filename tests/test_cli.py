@@ -34,7 +34,7 @@ def test_unknown_flight_is_refused(tmp_path, capsys):
 
 
 def test_synth_glas_writes_a_readable_granule_pair(tmp_path):
-    from cryolearn.crevasse.shots import ingest_campaign
+    from cryolearn.crevasse.shots.ingest import ingest_campaign
 
     out, truth = tmp_path / "glas", tmp_path / "truth"
     code = main(["synth", "glas", "--config", str(REPO / "config/test.yaml"),

@@ -27,13 +27,14 @@ def test_real_files_are_the_ones_the_tests_were_written_against(entry):
 def test_every_test_reading_real_data_is_listed():
     listed = {(entry["name"].split("/")[0], user) for entry in MANIFEST
               for user in entry["used_by"]}
-    for path in sorted(TESTS.glob("test_*.py")):
+    for path in sorted(TESTS.rglob("test_*.py")):
         if path.name == Path(__file__).name:
             continue
         text = path.read_text()
+        name = path.relative_to(TESTS.parent).as_posix()
         for folder in FOLDERS:
             if re.search(rf"[\"']{re.escape(folder)}[\"'/]", text):
-                assert (folder, f"tests/{path.name}") in listed, (
-                    f"{path.name} reads {folder}: list it in tests/data_manifest.yaml")
+                assert (folder, name) in listed, (
+                    f"{name} reads {folder}: list it in tests/data_manifest.yaml")
     for _, user in listed:
         assert (TESTS.parent / user).exists(), f"data_manifest.yaml lists a missing test {user}"

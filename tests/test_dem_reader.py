@@ -8,7 +8,7 @@ import rasterio
 from helpers import ramp_dem, write_geotiff
 from rasterio.transform import Affine
 
-from cryolearn.crevasse.tiles import tile_frame
+from cryolearn.crevasse.library.tiles import tile_frame
 from cryolearn.io.dem import DemError, read_dem, read_world_file
 
 

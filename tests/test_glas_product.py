@@ -25,7 +25,7 @@ import pytest
 import zarr
 from helpers import fact_sample_table, fact_volt_levels
 
-from cryolearn.crevasse.shots import ingest_campaign
+from cryolearn.crevasse.shots.ingest import ingest_campaign
 from cryolearn.io.glas import read_glas_pair
 
 FILL = 1.7976931348623157e308  # GLAH06 fill of doubles

@@ -7,7 +7,7 @@ import pytest
 import zarr
 
 from cryolearn.constants import N_LONG_SAMPLES, SHOT_SPACING_M
-from cryolearn.crevasse.forward import forward_model
+from cryolearn.crevasse.library.forward import forward_model
 from cryolearn.io.glas import (
     COMPRESSED_ROW_NUMBER,
     N_FINE_SAMPLES,

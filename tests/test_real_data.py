@@ -8,7 +8,7 @@ import pytest
 import yaml
 from helpers import shared_data_dir
 
-from cryolearn.crevasse.forward import measured_pulse_kernel, simulate_waveforms
+from cryolearn.crevasse.library.forward import measured_pulse_kernel, simulate_waveforms
 
 pytestmark = pytest.mark.realdata
 

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cryolearn.crevasse.clusters import cluster_settings
-from cryolearn.crevasse.matching import matching_settings
-from cryolearn.crevasse.probability import probability_settings
-from cryolearn.crevasse.som import som_settings
+from cryolearn.crevasse.evaluate.som import som_evaluation_settings
+from cryolearn.crevasse.maps.probability import probability_settings
+from cryolearn.crevasse.matching.match import matching_settings
+from cryolearn.crevasse.surfaces.clusters import cluster_settings
+from cryolearn.crevasse.surfaces.som import som_settings
 from cryolearn.settings import settings_from
 
 
@@ -19,7 +20,12 @@ def config():
     return yaml.safe_load((Path(__file__).parents[1] / "config/config.yaml").read_text())
 
 
-BUILDERS = {"som": som_settings, "clusters": cluster_settings,
+def clusters_and_evaluation(section: dict) -> tuple:
+    """The clusters section's two settings: OPTICS and its evaluation against truth."""
+    return cluster_settings(section), som_evaluation_settings(section.get("evaluation"))
+
+
+BUILDERS = {"som": som_settings, "clusters": clusters_and_evaluation,
             "probability": probability_settings, "matching": matching_settings}
 
 

@@ -45,7 +45,7 @@ def _synth_flights(args: argparse.Namespace) -> int:
 
 
 def _synth_glas(args: argparse.Namespace) -> int:
-    from cryolearn.crevasse.forward import forward_model
+    from cryolearn.crevasse.library.forward import forward_model
     from cryolearn.synth.glas import fly_and_write
 
     config = _load_config(args.config)
@@ -85,7 +85,7 @@ def _synth_climate(args: argparse.Namespace) -> int:
 
 
 def _label(args: argparse.Namespace) -> int:
-    from cryolearn.crevasse.label_server import LabellingSession, make_server, page_url
+    from cryolearn.crevasse.surfaces.label_server import LabellingSession, make_server, page_url
 
     session = LabellingSession(args.clusters, args.library, args.montages, args.labels,
                                examples=args.examples)

@@ -189,7 +189,7 @@ rule figure_bedtopo:
         mem_mb=4000,
         runtime=15,
     script:
-        "../scripts/plot_bedtopo.py"
+        "../scripts/figure_bedtopo.py"
 
 
 rule bedtopo:

@@ -156,7 +156,7 @@ rule figure_climate:
         mem_mb=2000,
         runtime=10,
     script:
-        "../scripts/plot_climate.py"
+        "../scripts/figure_climate.py"
 
 
 rule climate:

@@ -132,7 +132,7 @@ def synthetic_shot_evaluation_inputs():
 
 
 def forward_params():
-    """Keyword arguments of cryolearn.crevasse.forward.simulate_waveforms."""
+    """Keyword arguments of cryolearn.crevasse.library.forward.simulate_waveforms."""
     return dict(config["waveform"])
 
 

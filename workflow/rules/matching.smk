@@ -1,5 +1,5 @@
-# Matching cleaned shots to the simulated library: the index of the training
-# split, k nearest library tiles per shot, and the hold-out experiment.
+# Matching cleaned shots to the library (cryolearn.crevasse.matching): the index
+# of the training split and the k nearest library tiles of every shot.
 
 
 rule build_index:
@@ -44,60 +44,3 @@ rule match_shots:
         runtime=120,
     script:
         "../scripts/match_shots.py"
-
-
-rule evaluate_matching:
-    input:
-        index="results/index",
-        library="results/library.zarr",
-        model="results/models/autoencoder.pt",
-        distributions="results/augment/distributions.zarr",
-        truth=truth_targets(),
-    output:
-        report(
-            "results/eval/matching.json",
-            caption="../report/matching_eval.rst",
-            category="Matching",
-        ),
-    params:
-        matching=lookup(dpath="matching", within=config),
-    conda:
-        "../../envs/cryolearn.yaml"
-    log:
-        "logs/evaluate_matching/evaluate_matching.log",
-    benchmark:
-        "benchmarks/evaluate_matching/evaluate_matching.tsv"
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=120,
-    script:
-        "../scripts/evaluate_matching.py"
-
-
-rule figure_matches:
-    input:
-        library="results/library.zarr",
-        shots=expand("results/shots/{campaign}.zarr", campaign=CAMPAIGNS),
-        denoised=expand("results/denoised/{campaign}.zarr", campaign=CAMPAIGNS),
-        matches=expand("results/matches/{campaign}.zarr", campaign=CAMPAIGNS),
-        shot_truth=synthetic_shot_evaluation_inputs()["truth"],
-        tile_truth=truth_targets(),
-    output:
-        report(
-            "results/figures/matches.png",
-            caption="../report/matches.rst",
-            category="Matching",
-        ),
-    params:
-        campaigns=CAMPAIGNS,
-        time_window_ns=lookup(dpath="figures/time_window_ns", within=config),
-    conda:
-        "../../envs/cryolearn.yaml"
-    log:
-        "logs/figure_matches/figure_matches.log",
-    resources:
-        mem_mb=4000,
-        runtime=10,
-    script:
-        "../scripts/plot_matches.py"

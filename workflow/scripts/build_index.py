@@ -1,4 +1,4 @@
-from cryolearn.crevasse.matching import build_index, matching_settings
+from cryolearn.crevasse.matching.match import build_index, matching_settings
 from cryolearn.logs import logged
 from cryolearn.runtime import limit_threads
 

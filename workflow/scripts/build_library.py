@@ -1,4 +1,4 @@
-from cryolearn.crevasse.library import build_library
+from cryolearn.crevasse.library.merge import build_library
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

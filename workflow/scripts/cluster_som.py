@@ -1,8 +1,8 @@
-from cryolearn.crevasse.clusters import cluster_settings, cluster_som_store
+from cryolearn.crevasse.surfaces.clusters import cluster_settings, cluster_som_store
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:
-    params, _ = cluster_settings(snakemake.params.clusters)
+    params = cluster_settings(snakemake.params.clusters)
     nodes = cluster_som_store(snakemake.input.som, snakemake.input.features,
                               snakemake.input.library, snakemake.output.clusters,
                               snakemake.output.montages, params)

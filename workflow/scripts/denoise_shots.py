@@ -1,4 +1,4 @@
-from cryolearn.crevasse.autoencoder import denoise_store
+from cryolearn.crevasse.shots.autoencoder import denoise_store
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]):

@@ -1,4 +1,4 @@
-from cryolearn.crevasse.augment import empirical_distributions
+from cryolearn.crevasse.shots.augment import empirical_distributions
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

@@ -1,4 +1,4 @@
-from cryolearn.crevasse.cleaning import evaluate_autoencoder
+from cryolearn.crevasse.evaluate.cleaning import evaluate_autoencoder
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

@@ -1,5 +1,5 @@
 from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES
-from cryolearn.crevasse.crevasse_eval import (
+from cryolearn.crevasse.evaluate.crevasse import (
     CrevasseEvaluation,
     evaluate_crevasse,
     tile_crevassed_shares,

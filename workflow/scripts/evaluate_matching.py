@@ -1,5 +1,5 @@
-from cryolearn.crevasse.matching import matching_settings
-from cryolearn.crevasse.matching_eval import evaluate_matching
+from cryolearn.crevasse.evaluate.matching import evaluate_matching
+from cryolearn.crevasse.matching.match import matching_settings
 from cryolearn.logs import logged
 from cryolearn.runtime import limit_threads
 

@@ -1,4 +1,4 @@
-from cryolearn.crevasse.som import fit_som_store, som_settings
+from cryolearn.crevasse.surfaces.som import fit_som_store, som_settings
 from cryolearn.logs import logged
 from cryolearn.runtime import limit_threads
 

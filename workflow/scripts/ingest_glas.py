@@ -1,4 +1,4 @@
-from cryolearn.crevasse.shots import ingest_campaign
+from cryolearn.crevasse.shots.ingest import ingest_campaign
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

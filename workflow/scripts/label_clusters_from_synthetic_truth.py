@@ -1,5 +1,6 @@
 from cryolearn.classes import CREVASSED_CLASSES
-from cryolearn.crevasse.labels import label_by_synthetic_truth, write_labels
+from cryolearn.crevasse.evaluate.labels import label_by_synthetic_truth
+from cryolearn.crevasse.surfaces.labels import write_labels
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

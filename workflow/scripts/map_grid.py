@@ -1,4 +1,4 @@
-from cryolearn.crevasse.maps import grid_around_stores, grid_for_bounds
+from cryolearn.crevasse.maps.rasters import grid_around_stores, grid_for_bounds
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

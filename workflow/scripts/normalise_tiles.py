@@ -1,4 +1,4 @@
-from cryolearn.crevasse.normalise import NormaliseParams, normalise_library
+from cryolearn.crevasse.surfaces.normalise import NormaliseParams, normalise_library
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

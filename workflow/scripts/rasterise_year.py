@@ -1,4 +1,4 @@
-from cryolearn.crevasse.maps import RasterGrid, yearly_map
+from cryolearn.crevasse.maps.rasters import RasterGrid, yearly_map
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

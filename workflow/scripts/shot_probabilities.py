@@ -1,4 +1,4 @@
-from cryolearn.crevasse.probability import probability_settings, probability_store
+from cryolearn.crevasse.maps.probability import probability_settings, probability_store
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

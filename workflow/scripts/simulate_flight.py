@@ -1,6 +1,6 @@
 import numba
 
-from cryolearn.crevasse.forward import simulate_store
+from cryolearn.crevasse.library.forward import simulate_store
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]):

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from cryolearn.crevasse.forward import forward_model
+from cryolearn.crevasse.library.forward import forward_model
 from cryolearn.logs import logged
 from cryolearn.synth.glas import fly_and_write
 

@@ -1,4 +1,4 @@
-from cryolearn.crevasse.tiles import tile_flight
+from cryolearn.crevasse.library.tiles import tile_flight
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]) as log:

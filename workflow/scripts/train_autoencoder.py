@@ -1,4 +1,4 @@
-from cryolearn.crevasse.autoencoder import train_from_stores
+from cryolearn.crevasse.shots.autoencoder import train_from_stores
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]):

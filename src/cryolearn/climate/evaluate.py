@@ -22,6 +22,7 @@ from sklearn import metrics
 
 from cryolearn.climate.methods import ClusteringRun
 from cryolearn.io.files import write_netcdf_atomic, write_text_atomic
+from cryolearn.synth.climate import read_truth_regimes
 
 INTERNAL = ("silhouette", "davies_bouldin", "calinski_harabasz")
 EXTERNAL = ("adjusted_rand", "nmi")
@@ -153,3 +154,16 @@ def _cell(stats: dict | None) -> str:
     if not stats:
         return "–"
     return f"{stats['mean']:.3f} ± {stats['std']:.3f}"
+
+
+def truth_for(dates: np.ndarray, truth_dir: str | None) -> np.ndarray | None:
+    """The true regime of each day (synthetic data only)."""
+    if truth_dir is None:
+        return None
+    regimes = read_truth_regimes(truth_dir)
+    index = pd.DatetimeIndex(dates).normalize()
+    missing = index.difference(regimes.index)
+    if len(missing):
+        raise ValueError(f"{truth_dir}: no true regime for {len(missing)} day(s), e.g. "
+                         f"{missing[0].date()}")
+    return regimes.loc[index].to_numpy()

@@ -79,6 +79,8 @@ class DSCAutoencoder(nn.Module):
     recurrent : LSTMs (DSC) or a dense layer (the CNN variants)
     decoder : build the decoder (False for the encoder-only variants)
 
+    Notes
+    -----
     Input and output are (B, L, C, H, W) sequences of L frames; the latent is
     (B, latent_dim), taken after the last frame.
     """

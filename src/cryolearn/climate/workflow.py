@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from cryolearn.climate.evaluate import (
     evaluate_methods,
@@ -16,6 +15,7 @@ from cryolearn.climate.evaluate import (
     ranking,
     read_run,
     read_run_and_dates,
+    truth_for,
     write_labels,
     write_run,
 )
@@ -24,7 +24,6 @@ from cryolearn.climate.figures import plot_cluster_anomalies
 from cryolearn.climate.methods import run_method
 from cryolearn.io.files import write_json_atomic, write_text_atomic
 from cryolearn.io.reanalysis import read_reanalysis
-from cryolearn.synth.climate import read_truth_regimes
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +53,6 @@ def labels_step(run_paths: Sequence[str], csv_path: str, netcdf_path: str) -> No
     read = [read_run_and_dates(p) for p in run_paths]
     runs = sorted((run for run, _ in read), key=lambda r: r.seed)
     write_labels(runs, read[0][1], csv_path, netcdf_path)
-
-
-def truth_for(dates: np.ndarray, truth_dir: str | None) -> np.ndarray | None:
-    """The true regime of each day (synthetic data only)."""
-    if truth_dir is None:
-        return None
-    regimes = read_truth_regimes(truth_dir)
-    index = pd.DatetimeIndex(dates).normalize()
-    missing = index.difference(regimes.index)
-    if len(missing):
-        raise ValueError(f"{truth_dir}: no true regime for {len(missing)} day(s), e.g. "
-                         f"{missing[0].date()}")
-    return regimes.loc[index].to_numpy()
 
 
 def evaluate_step(features_path: str, run_paths: Sequence[str], truth_dir: str | None,

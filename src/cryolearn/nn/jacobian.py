@@ -541,6 +541,8 @@ class BalancedLoss(Loss):
     eps : the ε of the weights
     detach : treat γ_r and γ_b as constants
 
+    Notes
+    -----
     The target is a ``BalancedTarget`` (the prediction y is the flattened grid).
     """
 

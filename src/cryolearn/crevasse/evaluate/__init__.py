@@ -1,0 +1,1 @@
+"""Scores against synthetic truth: the only crevasse modules that import :mod:`cryolearn.synth`."""

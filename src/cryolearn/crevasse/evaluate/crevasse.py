@@ -1,0 +1,320 @@
+"""How right the crevasse maps are, against synthetic truth.
+
+Per shot, the truth is the crevassed share of the surface under its footprint
+(weighted by the footprint). A shot counts as crevassed when that share is at
+least ``truth_threshold``; ROC AUC and the Brier score compare the
+probabilities with that, and a reliability table compares them, bin by bin,
+with the observed frequency and the mean truth share.
+
+For the maps, two truths per cell: ``under_shots``, the truth share of the
+same shots averaged per cell (the error of classification alone), and
+``whole_cell``, the crevassed share of the whole cell in the campaign's year,
+sampled from the world on a fine lattice (classification plus the error of
+sampling a 1 km cell with a few 70 m footprints). The crevassed area of a map
+is the sum over cells of share x cell area; the change in crevassed area of a
+pair of years is summed over the cells mapped in both.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from cryolearn.crevasse.maps.rasters import RasterGrid, rasterise_points, read_raster
+from cryolearn.io.files import write_json_atomic, write_text_atomic
+from cryolearn.io.zarrstore import open_group
+from cryolearn.synth.glas import truth_rows_for_shots
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CrevasseEvaluation:
+    """Settings of the evaluation (config ``crevasse_evaluation``)."""
+
+    truth_threshold: float = 0.5
+    reliability_bins: int = 10
+    cell_sample_m: float = 25.0
+
+
+def reliability_table(probability: np.ndarray, outcome: np.ndarray, truth_share: np.ndarray,
+                      n_bins: int) -> list[dict[str, Any]]:
+    """Per probability bin: count, mean probability, observed frequency, mean truth share.
+
+    Bins are equal-width on [0, 1]; the last includes 1. Empty bins are kept,
+    with nulls, so that tables of different campaigns line up.
+    """
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(probability, edges[1:-1]), 0, n_bins - 1)
+    rows = []
+    for b in range(n_bins):
+        sel = which == b
+        n = int(sel.sum())
+        rows.append({
+            "bin_low": float(edges[b]), "bin_high": float(edges[b + 1]), "n": n,
+            "mean_probability": float(probability[sel].mean()) if n else None,
+            "observed_frequency": float(outcome[sel].mean()) if n else None,
+            "mean_truth_share": float(truth_share[sel].mean()) if n else None,
+        })
+    return rows
+
+
+def shot_metrics(probability: np.ndarray, truth_share: np.ndarray,
+                 settings: CrevasseEvaluation) -> dict[str, Any]:
+    """ROC AUC, Brier score (and its skill over the base rate), reliability, for one set.
+
+    Shots without a probability are counted in ``n_shots`` and left out of
+    the scores.
+    """
+    probability = np.asarray(probability, dtype=np.float64)
+    truth_share = np.asarray(truth_share, dtype=np.float64)
+    use = np.isfinite(probability) & np.isfinite(truth_share)
+    p, share = probability[use], truth_share[use]
+    outcome = (share >= settings.truth_threshold).astype(np.int8)
+    out: dict[str, Any] = {"n_shots": len(probability), "n_scored": int(use.sum()),
+                           "coverage": float(use.mean()) if len(use) else 0.0}
+    if not use.any():
+        return {**out, "roc_auc": None, "brier": None, "brier_base_rate": None,
+                "brier_skill": None, "crevassed_share": None, "reliability": []}
+    base_rate = float(outcome.mean())
+    brier = float(np.mean((p - outcome) ** 2))
+    reference = float(np.mean((base_rate - outcome) ** 2))
+    both_classes = 0 < outcome.sum() < len(outcome)
+    return {
+        **out,
+        "crevassed_share": base_rate,
+        "roc_auc": float(roc_auc_score(outcome, p)) if both_classes else None,
+        "brier": brier,
+        "brier_base_rate": reference,
+        "brier_skill": float(1 - brier / reference) if reference > 0 else None,
+        "mean_squared_error_share": float(np.mean((p - share) ** 2)),
+        "correlation_share": float(np.corrcoef(p, share)[0, 1])
+            if both_classes and p.std() > 0 else None,
+        "reliability": reliability_table(p, outcome, share, settings.reliability_bins),
+    }
+
+
+@dataclass
+class CampaignShots:
+    """Probability store joined with its truth store."""
+
+    campaign: str
+    x: np.ndarray
+    y: np.ndarray
+    probability: np.ndarray
+    truth_share: np.ndarray
+    year: float  #: decimal year of the campaign's truth
+
+
+def load_campaign(probability_store: str | Path, truth_store: str | Path) -> CampaignShots:
+    """Join a campaign's probabilities with its synthetic shot truth on the shot key."""
+    shots = open_group(probability_store)
+    truth = open_group(truth_store)
+    rows = truth_rows_for_shots(shots, truth)
+    return CampaignShots(
+        campaign=str(shots.attrs.get("campaign", Path(probability_store).stem)),
+        x=shots["x"][:], y=shots["y"][:], probability=shots["probability"][:],
+        truth_share=truth["crevassed_fraction"][:][rows], year=float(truth.attrs["year"]))
+
+
+def whole_cell_shares(world: Any, grid: RasterGrid, cells: np.ndarray, year: float,
+                      sample_m: float, crevassed_codes: Sequence[int]) -> np.ndarray:
+    """Crevassed share of whole cells in ``year``, on a lattice of ``sample_m`` in each.
+
+    Parameters
+    ----------
+    world : a :class:`cryolearn.synth.world.SyntheticWorld`
+    cells : (height, width) bool, the cells to sample (others NaN)
+    """
+    out = np.full((grid.height, grid.width), np.nan)
+    steps = max(1, round(grid.cell_m / sample_m))
+    offsets = (np.arange(steps) + 0.5) * grid.cell_m / steps
+    ox, oy = np.meshgrid(offsets, offsets)
+    for row, col in zip(*np.nonzero(cells), strict=True):
+        x = grid.x_min + col * grid.cell_m + ox
+        y = grid.y_max - row * grid.cell_m - oy
+        _, surface_class = world.evaluate(x, y, year)
+        out[row, col] = np.isin(surface_class, crevassed_codes).mean()
+    return out
+
+
+def crevassed_area_km2(share: np.ndarray, cells: np.ndarray, cell_m: float) -> float:
+    """Sum of share x cell area over the given cells, km^2."""
+    return float(np.nansum(np.where(cells, share, 0.0)) * cell_m**2 / 1e6)
+
+
+@dataclass
+class YearTruth:
+    """A yearly map with its two truths per cell."""
+
+    predicted: np.ndarray
+    under_shots: np.ndarray
+    whole_cell: np.ndarray | None
+    mapped: np.ndarray
+    cell_m: float
+
+
+def year_truth(map_tif: str | Path, campaigns: Sequence[CampaignShots], world: Any | None,
+               settings: CrevasseEvaluation, crevassed_codes: Sequence[int]) -> YearTruth:
+    """The map as written, and the truths on its grid (only shots that have a probability)."""
+    raster = read_raster(map_tif)
+    grid = raster.grid
+    predicted = raster.bands["crevasse_probability"]
+    mapped = raster.bands["shot_count"] > 0
+    x = np.concatenate([c.x for c in campaigns]) if campaigns else np.zeros(0)
+    y = np.concatenate([c.y for c in campaigns]) if campaigns else np.zeros(0)
+    share = np.concatenate([np.where(np.isfinite(c.probability), c.truth_share, np.nan)
+                            for c in campaigns]) if campaigns else np.zeros(0)
+    under_shots, _, _ = rasterise_points(x, y, share, grid)
+    whole = None
+    if world is not None and campaigns:
+        year = float(np.mean([c.year for c in campaigns]))
+        whole = whole_cell_shares(world, grid, mapped, year, settings.cell_sample_m,
+                                  crevassed_codes)
+    return YearTruth(predicted, under_shots, whole, mapped, grid.cell_m)
+
+
+def year_metrics(truth: YearTruth) -> dict[str, Any]:
+    """Crevassed area of the map and of the truths, and the per-cell error."""
+    mapped, cell_m = truth.mapped, truth.cell_m
+    out: dict[str, Any] = {
+        "cells_mapped": int(mapped.sum()),
+        "crevassed_area_km2": crevassed_area_km2(truth.predicted, mapped, cell_m),
+        "truth_under_shots_area_km2": crevassed_area_km2(truth.under_shots, mapped, cell_m),
+        "cell_rmse_under_shots": _rmse(truth.predicted, truth.under_shots, mapped),
+    }
+    if truth.whole_cell is not None:
+        out["truth_whole_cell_area_km2"] = crevassed_area_km2(truth.whole_cell, mapped, cell_m)
+        out["cell_rmse_whole_cell"] = _rmse(truth.predicted, truth.whole_cell, mapped)
+    return out
+
+
+def _rmse(a: np.ndarray, b: np.ndarray, cells: np.ndarray) -> float | None:
+    use = cells & np.isfinite(a) & np.isfinite(b)
+    return float(np.sqrt(np.mean((a[use] - b[use]) ** 2))) if use.any() else None
+
+
+def change_metrics(earlier: YearTruth, later: YearTruth) -> dict[str, Any]:
+    """Change in crevassed area over the cells mapped in both years, against the truths."""
+    both = earlier.mapped & later.mapped
+    cell_m = earlier.cell_m
+    predicted = crevassed_area_km2(later.predicted - earlier.predicted, both, cell_m)
+    under = crevassed_area_km2(later.under_shots - earlier.under_shots, both, cell_m)
+    out: dict[str, Any] = {
+        "cells_in_both": int(both.sum()),
+        "area_change_km2": predicted,
+        "truth_under_shots_area_change_km2": under,
+        "area_change_error_under_shots_km2": predicted - under,
+        "cell_change_rmse_under_shots": _rmse(later.predicted - earlier.predicted,
+                                              later.under_shots - earlier.under_shots, both),
+    }
+    if earlier.whole_cell is not None and later.whole_cell is not None:
+        whole = crevassed_area_km2(later.whole_cell - earlier.whole_cell, both, cell_m)
+        out["truth_whole_cell_area_change_km2"] = whole
+        out["area_change_error_whole_cell_km2"] = predicted - whole
+    return out
+
+
+def tile_crevassed_shares(library_store: str | Path, tile_truth_stores: Sequence[str | Path],
+                          crevassed_classes: Sequence[str]) -> np.ndarray:
+    """Truth crevassed share of every library tile (joined on hash; 0 where unknown)."""
+    from cryolearn.synth.truth import class_fractions_for_hashes
+
+    fractions, names = class_fractions_for_hashes(tile_truth_stores,
+                                                  open_group(library_store)["hash"][:])
+    return fractions[:, [names.index(c) for c in crevassed_classes]].sum(axis=1)
+
+
+def matched_tile_truth_probability(matches_store: str | Path, tile_crevassed: np.ndarray,
+                                   threshold: float) -> np.ndarray:
+    """A shot's probability had every matched tile been labelled by its own truth.
+
+    The share of matched tiles that are crevassed (truth share at least
+    ``threshold``): the ceiling that matching alone allows, whatever the
+    clustering and labelling.
+    """
+    from cryolearn.crevasse.maps.probability import ProbabilitySettings, shot_probabilities
+
+    matches = open_group(matches_store)
+    truly_crevassed = np.where(tile_crevassed >= threshold, 0, 1)
+    result = shot_probabilities(matches["neighbour"][:], matches["distance"][:],
+                                truly_crevassed, 2, 0, ProbabilitySettings(min_known=1))
+    return np.where(matches["matched"][:], result.probability, np.nan)
+
+
+def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
+                      truth_stores: Mapping[str, str | Path],
+                      year_maps: Mapping[int, str | Path],
+                      campaigns_of_year: Mapping[int, Sequence[str]],
+                      change_pairs: Sequence[tuple[int, int]], out_json: str | Path,
+                      settings: CrevasseEvaluation, world: Any | None = None,
+                      crevassed_codes: Sequence[int] = (),
+                      matches_stores: Mapping[str, str | Path] | None = None,
+                      tile_crevassed: np.ndarray | None = None) -> dict[str, Any]:
+    """Write ``results/eval/crevasse.json``: per campaign, overall, per year and per change.
+
+    Parameters
+    ----------
+    probability_stores, truth_stores : by campaign
+    year_maps : ``crevasse_{year}.tif`` by year
+    campaigns_of_year : the campaigns rasterised into each year's map
+    change_pairs : (earlier, later) years
+    world : the synthetic world, for the whole-cell truth (optional)
+    crevassed_codes : class codes that count as crevassed in ``world``
+    matches_stores, tile_crevassed : by campaign, and the truth crevassed share of
+        every library tile: with both, ``diagnostics.matched_tile_truth`` scores the
+        probabilities a perfect labeller of every tile would give (matching's ceiling)
+    """
+    shots = {c: load_campaign(probability_stores[c], truth_stores[c]) for c in probability_stores}
+    per_campaign = {c: shot_metrics(s.probability, s.truth_share, settings)
+                    for c, s in shots.items()}
+    pooled = [np.concatenate([getattr(s, name) for s in shots.values()])
+              for name in ("probability", "truth_share")] if shots else [np.zeros(0)] * 2
+    truths = {year: year_truth(path, [shots[c] for c in campaigns_of_year[year] if c in shots],
+                               world, settings, crevassed_codes)
+              for year, path in year_maps.items()}
+    result = {
+        "settings": {"truth_threshold": settings.truth_threshold,
+                     "reliability_bins": settings.reliability_bins,
+                     "cell_sample_m": settings.cell_sample_m},
+        "overall": shot_metrics(*pooled, settings),
+        "campaigns": per_campaign,
+        "years": {str(y): year_metrics(t) for y, t in truths.items()},
+        "changes": {f"{a}_{b}": change_metrics(truths[a], truths[b]) for a, b in change_pairs},
+    }
+    if matches_stores is not None and tile_crevassed is not None:
+        ceiling = np.concatenate([
+            matched_tile_truth_probability(matches_stores[c], tile_crevassed,
+                                           settings.truth_threshold)
+            for c in shots]) if shots else np.zeros(0)
+        scored = np.isfinite(pooled[0])
+        result["diagnostics"] = {"matched_tile_truth": shot_metrics(
+            np.where(scored, ceiling, np.nan), pooled[1], settings)}
+    write_json_atomic(out_json, result)
+    overall = result["overall"]
+    log.info("per-shot ROC AUC %s, Brier %s over %d shots", overall["roc_auc"],
+             overall["brier"], overall["n_scored"])
+    return result
+
+
+TABLE_COLUMNS = ("n_shots", "n_scored", "crevassed_share", "roc_auc", "brier",
+                 "brier_base_rate", "brier_skill")
+
+
+def write_campaign_table(result: Mapping[str, Any], out_tsv: str | Path) -> None:
+    """Per-campaign and overall scores as a tab-separated table (for the report)."""
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    rows = [("campaign", *TABLE_COLUMNS)]
+    for name, metrics in [*result["campaigns"].items(), ("all", result["overall"])]:
+        rows.append((name, *(cell(metrics.get(c)) for c in TABLE_COLUMNS)))
+    write_text_atomic(out_tsv, "\n".join("\t".join(r) for r in rows) + "\n")

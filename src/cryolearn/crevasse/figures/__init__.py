@@ -1,0 +1,1 @@
+"""Figures of the crevasse pipeline: library, shots, matches, SOM and clusters, maps."""

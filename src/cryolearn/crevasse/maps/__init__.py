@@ -1,0 +1,1 @@
+"""Crevasse probability per shot, yearly probability rasters and the change between years."""

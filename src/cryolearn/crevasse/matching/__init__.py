@@ -1,0 +1,1 @@
+"""Matching cleaned shots to library waveforms: search backends and multi-offset look-up."""

@@ -1,0 +1,1 @@
+"""GLAS shots: ingestion, the empirical degradation model, the autoencoder and the cleaners."""

@@ -1,0 +1,1 @@
+"""Surface types from tiles: normalisation and DCT, SOM, OPTICS clusters, labels and their page."""

@@ -1,7 +1,0 @@
-from cryolearn.crevasse.autoencoder import load_model
-from cryolearn.crevasse.figures import plot_training_history
-from cryolearn.logs import logged
-
-with logged(snakemake.log[0]):
-    _, saved = load_model(snakemake.input[0])
-    plot_training_history(saved["history"], snakemake.output[0])

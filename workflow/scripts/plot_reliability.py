@@ -1,8 +1,0 @@
-import json
-from pathlib import Path
-
-from cryolearn.crevasse.map_figures import plot_reliability
-from cryolearn.logs import logged
-
-with logged(snakemake.log[0]):
-    plot_reliability(json.loads(Path(snakemake.input[0]).read_text()), snakemake.output[0])
