@@ -40,7 +40,8 @@ FIGURES = {
     "som_umatrix": ((528, 1650), 0.13), "optics_reachability": ((396, 1210), 0.25),
     "tile_neighbours": ((616, 1320), 0.26), "crevasse_maps": ((396, 1298), 0.3),
     "crevasse_change": ((396, 902), 0.28), "crevasse_reliability": ((715, 605), 0.03),
-    "climate_clusters_dsc": ((297, 1332), 0.2), "bedtopo_maps": (None, 0.24),
+    "climate_clusters_dsc": ((297, 1332), 0.2), "realism": ((650, 1200), 0.01),
+    "bedtopo_maps": (None, 0.24),
     "bedtopo_profiles": (None, 0.037), "bedtopo_training": (None, 0.03),
 }
 
@@ -470,3 +471,39 @@ def test_real_glas_shots_run_to_a_2007_map_without_shot_truth(test_run, tmp_path
     with rasterio.open(workdir / "results/maps/crevasse_2007.tif") as src:
         assert src.crs.to_epsg() == 3413 and np.isfinite(src.read(1)).any()
     assert_figure(workdir, "matches")
+
+
+def test_realism_without_real_shots_says_so_and_draws_an_empty_figure(test_run):
+    report = json.loads((test_run / "results/eval/realism.json").read_text())
+    assert report["skipped"] == ("no real GLAS shots at ../shared/data/glas_jakobshavn: the "
+                                 "comparison needs them")
+    assert "statistics" not in report
+    assert_figure(test_run, "realism")
+
+
+@pytest.mark.realdata
+def test_realism_compares_the_real_jakobshavn_shots_with_the_synthetic_ones(test_run, tmp_path):
+    from helpers import shared_data_dir
+
+    from cryolearn.crevasse.evaluate.realism import STATISTICS
+
+    real = shared_data_dir() / "glas_jakobshavn"
+    if not real.is_dir():
+        pytest.skip(f"real GLAS shots not found at {real} (set CRYOLEARN_SHARED_DATA)")
+    workdir = own_copy(test_run, tmp_path)
+    here = workdir / "here.yaml"
+    here.write_text(yaml.safe_dump({"realism": {"real": [str(real)]}}))
+    snakemake(workdir, "results/eval/realism.json", "--configfile",
+              str(REPO / "config/test.yaml"), str(here))
+    report = json.loads((workdir / "results/eval/realism.json").read_text())
+    n_synthetic = sum(zarr.open_group(str(p), mode="r")["waveform"].shape[0]
+                      for p in (workdir / "results/shots").glob("*.zarr"))
+    assert report["n_real"] == 106 and report["n_synthetic"] == n_synthetic
+    assert report["real_elevation_m"] == [119.441, 662.665]
+    assert report["band_matched"] is False  # the test world lies far above the trunk
+    assert len(report["synthetic_shots"]) == n_synthetic
+    # the real returns: broad (median RMS width 33 ns) and multi-peaked (median 3 peaks)
+    assert report["statistics"]["rms_width_ns"]["real_median"] == pytest.approx(32.99, abs=0.01)
+    assert report["statistics"]["n_peaks"]["real_median"] == 3
+    assert set(report["statistics"]) == set(STATISTICS)
+    assert_figure(workdir, "realism")

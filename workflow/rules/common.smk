@@ -186,6 +186,7 @@ def final_targets():
         year_maps(),
         change_maps(),
         crevasse_evaluation_targets(),
+        realism_targets(),
         "results/figures/crevasse_maps.png",
         "results/figures/crevasse_change.png",
         bedtopo_targets(),
@@ -280,6 +281,13 @@ def crevasse_evaluation_targets():
     if not SYNTHETIC_GLAS:
         return []
     return ["results/eval/crevasse.json", "results/figures/crevasse_reliability.png"]
+
+
+def realism_targets():
+    """Real shots against the synthetic campaigns' shots: synthetic campaigns only."""
+    if not SYNTHETIC_GLAS:
+        return []
+    return ["results/eval/realism.json", "results/figures/realism.png"]
 
 
 # ---------------------------------------------------------- bed topography

@@ -1,7 +1,7 @@
 # Everything that reads synthetic truth (cryolearn.crevasse.evaluate): the
 # synthetic labeller that stands in for a person, and the scores of the autoencoder
-# and its baselines, the hold-out matching experiment, the SOM and clusters, and
-# the crevasse maps.
+# and its baselines, the hold-out matching experiment, the SOM and clusters, the
+# crevasse maps, and the realism of the synthetic shots against real ones.
 
 
 rule evaluate_autoencoder:
@@ -148,3 +148,35 @@ rule label_clusters_from_synthetic_truth:
         runtime=10,
     script:
         "../scripts/label_clusters_from_synthetic_truth.py"
+
+
+rule evaluate_realism:
+    # The real shots are a parameter, not an input: without them the rule still
+    # runs, and its report says that the comparison was skipped.
+    input:
+        shots=expand("results/shots/{campaign}.zarr", campaign=CAMPAIGNS),
+    output:
+        scores=report(
+            "results/eval/realism.json",
+            caption="../report/realism_eval.rst",
+            category="Realism of the synthetic world",
+        ),
+        figure=report(
+            "results/figures/realism.png",
+            caption="../report/realism.rst",
+            category="Realism of the synthetic world",
+        ),
+    params:
+        campaigns=CAMPAIGNS,
+        realism=lookup(dpath="realism", within=config),
+    conda:
+        "../../envs/cryolearn.yaml"
+    log:
+        "logs/evaluate_realism/evaluate_realism.log",
+    benchmark:
+        "benchmarks/evaluate_realism/evaluate_realism.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=15,
+    script:
+        "../scripts/evaluate_realism.py"

@@ -107,6 +107,24 @@ def write_shots(arrays: dict[str, np.ndarray], out_store: str | Path, attrs: dic
     return len(arrays["x"])
 
 
+def read_campaign(inputs: Sequence[str | Path]
+                  ) -> tuple[dict[str, np.ndarray], dict[str, int], list[str], list[ShotSet]]:
+    """Read a campaign's granules and text extracts, in the product's conventions.
+
+    Returns
+    -------
+    arrays : per-shot arrays of every granule, end to end (:func:`concatenate_shots`)
+    report : the drop report summed over granules
+    sources : the file(s) each part was read from
+    parts : the :class:`~cryolearn.io.glas.ShotSet` of each granule or extract
+    """
+    pairs, texts = campaign_files(inputs)
+    parts = [read_glas_pair(l1, l6) for l1, l6 in pairs] + [read_glas_text(t) for t in texts]
+    sources = [f"{l1} + {l6}" for l1, l6 in pairs] + [str(t) for t in texts]
+    arrays, report = concatenate_shots(parts)
+    return arrays, report, sources, parts
+
+
 def ingest_campaign(
     inputs: Sequence[str | Path],
     out_store: str | Path,
@@ -125,10 +143,7 @@ def ingest_campaign(
     -------
     the drop report summed over granules, with ``n_kept`` the shots written
     """
-    pairs, texts = campaign_files(inputs)
-    parts = [read_glas_pair(l1, l6) for l1, l6 in pairs] + [read_glas_text(t) for t in texts]
-    sources = [f"{l1} + {l6}" for l1, l6 in pairs] + [str(t) for t in texts]
-    arrays, report = concatenate_shots(parts)
+    arrays, report, sources, parts = read_campaign(inputs)
     written = write_shots(arrays, out_store, {"campaign": campaign, "sources": sources,
                                               "report": report,
                                               "n_samples": N_LONG_SAMPLES,
