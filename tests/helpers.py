@@ -242,3 +242,35 @@ def blobs(n_per: int, centres: np.ndarray, spread: float, seed: int) -> tuple[np
     x = np.concatenate([c + spread * rng.normal(size=(n_per, centres.shape[1]))
                         for c in centres]).astype(np.float32)
     return x, np.repeat(np.arange(len(centres)), n_per)
+
+
+def small_region():
+    """A 48 × 48-cell synthetic bed-topography region with two troughs (fast to make)."""
+    from cryolearn.synth.bedtopo import RegionSpec
+
+    return RegionSpec(size_px=48, n_troughs=2, cross_line_spacing_m=2000.0,
+                      radar_spacing_m=100.0)
+
+
+#: a DeepTopoNet small enough to train in seconds
+TINY_BEDTOPO_MODEL = {"epochs": 2, "batch_size": 8, "widths": [8, 8, 16],
+                      "cyclic_step_size_up": 4, "seed": 3}
+
+
+def tiny_climate():
+    """A 40-day synthetic climate on a 3° square with three regimes."""
+    from cryolearn.synth.climate import ClimateSpec
+
+    return ClimateSpec(days=40, steps_per_day=2, lat_range=(33.0, 36.0),
+                       lon_range=(-33.0, -30.0), n_regimes=3, persistence=0.7, seed=5)
+
+
+def small_features(days: int = 40):
+    """Scaled features of a tiny synthetic climate and its true regimes."""
+    from cryolearn.climate.features import climate_features
+    from cryolearn.synth.climate import VARIABLES, ClimateSpec, make_climate
+
+    climate = make_climate(ClimateSpec(**{**tiny_climate().__dict__, "days": days,
+                                          "steps_per_day": 1}))
+    ds = climate.fields.assign_coords(time=climate.dates)
+    return climate_features(ds, list(VARIABLES)), climate.regimes
