@@ -144,3 +144,35 @@ def test_crevasse_fields_migrate_upglacier():
     env_2005 = moving._crevasse_envelope(x, y, 2005.0)
     env_2009 = moving._crevasse_envelope(x - 200.0, y, 2009.0)
     np.testing.assert_array_equal(env_2005, env_2009)  # 4 years x 50 m/yr towards -x
+
+
+def test_elevation_is_the_footprint_weighted_mean_not_a_crevasse_floor():
+    from cryolearn.footprint import footprint_weights
+    from cryolearn.synth.glas import centroid_elevation
+
+    flat = np.full((1, 200, 200), 812.0)
+    crevasse = flat.copy()
+    crevasse[0, :, 95:105] -= 30.0  # a 5 m wide, 30 m deep crevasse under the centre
+    w = footprint_weights(200)
+    share = w[:, 95:105].sum()  # the footprint's share over the crevasse, about 0.11
+    np.testing.assert_allclose(centroid_elevation(flat), [812.0])
+    np.testing.assert_allclose(centroid_elevation(crevasse), [812.0 - 30.0 * share])
+    assert 0.10 < share < 0.12  # so GLAS sees 3.4 m below the surface, not 30 m
+
+
+def test_shot_elevation_sits_at_the_centroid_of_its_clean_return(world, shots):
+    from cryolearn.constants import BIN_M, LEAD_NS
+    from cryolearn.footprint import footprint_weights
+    from cryolearn.synth.glas import render_footprints
+
+    rows = np.arange(0, len(shots.x), max(1, len(shots.x) // 12))
+    tiles, _, elevation = render_footprints(world, shots.x[rows], shots.y[rows],
+                                            shots.attrs["year"])
+    np.testing.assert_allclose(shots.elevation[rows], elevation)
+    # the same height from the clean waveform: its highest point sits at LEAD_NS, and its
+    # centroid one ns later for every BIN_M the footprint's mean lies below that point
+    heights = tiles.reshape(len(rows), -1).astype(np.float64)
+    below_top = heights.max(axis=1) - heights @ footprint_weights(tiles.shape[1]).ravel()
+    clean = shots.clean[rows].astype(np.float64)
+    centroid_ns = (clean * np.arange(clean.shape[1])).sum(axis=1) / clean.sum(axis=1)
+    np.testing.assert_allclose(centroid_ns, LEAD_NS + below_top / BIN_M, atol=0.3)

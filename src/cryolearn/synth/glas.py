@@ -58,6 +58,7 @@ from cryolearn.constants import (
     TILE_PIXEL_M,
     TILE_SIZE_PX,
 )
+from cryolearn.footprint import footprint_weights
 from cryolearn.io.glas import (
     COMPRESSED_ROW_NUMBER,
     COMPRESSED_STEP_NS,
@@ -236,21 +237,48 @@ def shot_positions(
 def render_footprints(
     world: SyntheticWorld, x: np.ndarray, y: np.ndarray, year: float,
     size_px: int = TILE_SIZE_PX, pixel_m: float = TILE_PIXEL_M,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The true surface under each shot: tiles of elevation (mean removed) and class.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The true surface under each shot: tiles of elevation (mean removed), class, and the
+    elevation GLAS would report.
 
     Returns
     -------
     elevation : (n, size_px, size_px) float32, metres, mean removed
     classes : (n, size_px, size_px) uint8
+    centroid_elevation : (n,) float64, metres; see :func:`centroid_elevation`
     """
     c = (np.arange(size_px) + 0.5 - size_px / 2) * pixel_m
     dx, dy = np.meshgrid(c, -c)
     px = np.asarray(x)[:, None, None] + dx[None]
     py = np.asarray(y)[:, None, None] + dy[None]
     z, cls = world.evaluate(px, py, year)
-    z = z - z.mean(axis=(1, 2), keepdims=True)
-    return z.astype(np.float32), cls
+    return ((z - z.mean(axis=(1, 2), keepdims=True)).astype(np.float32), cls,
+            centroid_elevation(z, pixel_m))
+
+
+def centroid_elevation(heights: np.ndarray, pixel_m: float = TILE_PIXEL_M) -> np.ndarray:
+    """The elevation of each footprint as GLAS derives it: at the return's centroid.
+
+    Over ice sheets the GLAS elevation (GLAH05 standard parameterisation, GLAH06
+    ``d_elev``) is the range to the centroid of the received waveform between signal
+    begin and end (Brenner et al., GLAS ATBD "Derivation of range and range
+    distributions from laser pulse waveform analysis", v5.0, 2011; Zwally et al.
+    2002). A footprint returns each patch of surface with the energy of its
+    footprint weight, at its height's two-way delay, through a symmetric pulse; the
+    waveform's centroid is then the footprint-weighted mean height of the surface,
+    not the height at the footprint's centre (which, in a crevasse, is its floor).
+
+    Parameters
+    ----------
+    heights : (n, size, size) absolute surface heights under each footprint, metres
+    pixel_m : pixel size of the tiles
+
+    Returns
+    -------
+    (n,) float64, metres
+    """
+    weights = footprint_weights(heights.shape[1], pixel_m)
+    return np.einsum("nij,ij->n", np.asarray(heights, np.float64), weights) / weights.sum()
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:
@@ -342,10 +370,10 @@ def simulate_campaign(
 
     clean = np.empty((n, N_LONG_SAMPLES), dtype=np.float32)
     fractions = np.empty((n, len(SURFACE_CLASSES)), dtype=np.float64)
-    elevation, _ = world.evaluate(x, y, year)
+    elevation = np.empty(n, dtype=np.float64)
     for sl in tqdm(list(_batches(n, batch_shots)), desc=f"flying {campaign.name}", unit="batch",
                    disable=not progress):
-        tiles, classes = render_footprints(world, x[sl], y[sl], year)
+        tiles, classes, elevation[sl] = render_footprints(world, x[sl], y[sl], year)
         clean[sl] = forward(tiles, campaign.laser.pulse_fwhm_ns)
         fractions[sl] = footprint_class_fractions(classes)
     flat_peak = float(forward(np.zeros((1, 8, 8), np.float32), campaign.laser.pulse_fwhm_ns).max())
