@@ -16,6 +16,7 @@ import zarr
 from sklearn.metrics import adjusted_rand_score
 
 from cryolearn.crevasse.evaluate.truth import tile_dominant_classes
+from cryolearn.synth.glas import truth_rows_for_shots
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2"]
@@ -353,6 +354,18 @@ def test_end_to_end_maps_crevasse_probability_per_year_and_change(test_run):
         s["n_shots"] for s in scores["campaigns"].values())
     assert set(scores["years"]) == {"2003", "2007", "2008"}
     assert set(scores["changes"]) == {"2003_2007", "2007_2008"}
+    # the second truth, by hand: shots with a probability over at least 10 % open crevasses
+    open_crevassed = []
+    for campaign in ("L2A", "L3I"):
+        shots = zarr.open_group(str(test_run / f"results/crevasse/{campaign}.zarr"), mode="r")
+        truth = zarr.open_group(str(test_run / f"resources/demo/truth/glas/{campaign}.zarr"),
+                                mode="r")
+        rows = truth_rows_for_shots(shots, truth)
+        scored = np.isfinite(shots["probability"][:])
+        open_crevassed.append(truth["open_crevasse_fraction"][:][rows][scored] >= 0.1)
+    second = scores["open_crevasses"]["overall"]
+    assert second["n_scored"] == scores["overall"]["n_scored"]
+    assert second["crevassed_share"] == pytest.approx(np.concatenate(open_crevassed).mean())
     for name in ("crevasse_maps", "crevasse_change", "crevasse_reliability"):
         assert_figure(test_run, name)
 

@@ -166,9 +166,10 @@ def test_shot_elevation_sits_at_the_centroid_of_its_clean_return(world, shots):
     from cryolearn.synth.glas import render_footprints
 
     rows = np.arange(0, len(shots.x), max(1, len(shots.x) // 12))
-    tiles, _, elevation = render_footprints(world, shots.x[rows], shots.y[rows],
-                                            shots.attrs["year"])
+    surface = render_footprints(world, shots.x[rows], shots.y[rows], shots.attrs["year"])
+    tiles, elevation = surface.heights, surface.elevation
     np.testing.assert_allclose(shots.elevation[rows], elevation)
+    np.testing.assert_allclose(shots.relief_m[rows], surface.relief_m)
     # the same height from the clean waveform: its highest point sits at LEAD_NS, and its
     # centroid one ns later for every BIN_M the footprint's mean lies below that point
     heights = tiles.reshape(len(rows), -1).astype(np.float64)
@@ -176,3 +177,12 @@ def test_shot_elevation_sits_at_the_centroid_of_its_clean_return(world, shots):
     clean = shots.clean[rows].astype(np.float64)
     centroid_ns = (clean * np.arange(clean.shape[1])).sum(axis=1) / clean.sum(axis=1)
     np.testing.assert_allclose(centroid_ns, LEAD_NS + below_top / BIN_M, atol=0.3)
+
+
+def test_truth_keeps_open_crevasses_apart_from_crevassed_zones(shots):
+    zone = shots.class_fraction[:, [1, 2, 3]].sum(axis=1)  # crevassed classes' share
+    # open crevasses lie inside crevassed zones: never more of the footprint
+    assert np.all(shots.open_crevasse_fraction <= zone + 1e-9)
+    assert (shots.open_crevasse_fraction > 0).any() and (zone > 0).any()
+    # on ice with no crevassed zone under the footprint there is nothing open
+    assert np.all(shots.open_crevasse_fraction[zone == 0] == 0)

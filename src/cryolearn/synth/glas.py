@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from rasterio.warp import transform as transform_points
@@ -74,7 +74,12 @@ from cryolearn.io.glas import (
 )
 from cryolearn.io.zarrstore import atomic_store, create_group, write_array
 from cryolearn.signal import exponential_tail, fractional_shift
-from cryolearn.synth.truth import footprint_class_fractions
+from cryolearn.synth.truth import (
+    OPEN_CREVASSE_DEPTH_M,
+    footprint_class_fractions,
+    footprint_open_crevasse_share,
+    footprint_relief,
+)
 from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 log = logging.getLogger(__name__)
@@ -195,6 +200,8 @@ class CampaignShots:
     gate_offset_ns: np.ndarray
     class_fraction: np.ndarray
     clean: np.ndarray
+    open_crevasse_fraction: np.ndarray
+    relief_m: np.ndarray
     attrs: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -234,26 +241,30 @@ def shot_positions(
     return x, y
 
 
+class Footprints(NamedTuple):
+    """The true surface under each of n shots."""
+
+    heights: np.ndarray  #: (n, size, size) float32, metres, mean removed
+    classes: np.ndarray  #: (n, size, size) uint8 class codes
+    elevation: np.ndarray  #: (n,) the elevation GLAS reports (:func:`centroid_elevation`)
+    open_crevasse_fraction: np.ndarray  #: (n,) footprint share over open crevasses
+    relief_m: np.ndarray  #: (n,) footprint-weighted height sd about the footprint's plane
+
+
 def render_footprints(
     world: SyntheticWorld, x: np.ndarray, y: np.ndarray, year: float,
     size_px: int = TILE_SIZE_PX, pixel_m: float = TILE_PIXEL_M,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The true surface under each shot: tiles of elevation (mean removed), class, and the
-    elevation GLAS would report.
-
-    Returns
-    -------
-    elevation : (n, size_px, size_px) float32, metres, mean removed
-    classes : (n, size_px, size_px) uint8
-    centroid_elevation : (n,) float64, metres; see :func:`centroid_elevation`
-    """
+) -> Footprints:
+    """The true surface under each shot (see :class:`Footprints`)."""
     c = (np.arange(size_px) + 0.5 - size_px / 2) * pixel_m
     dx, dy = np.meshgrid(c, -c)
     px = np.asarray(x)[:, None, None] + dx[None]
     py = np.asarray(y)[:, None, None] + dy[None]
-    z, cls = world.evaluate(px, py, year)
-    return ((z - z.mean(axis=(1, 2), keepdims=True)).astype(np.float32), cls,
-            centroid_elevation(z, pixel_m))
+    z, cls, depth = world.evaluate(px, py, year, crevasse_depth=True)
+    relative = z - z.mean(axis=(1, 2), keepdims=True)
+    return Footprints(relative.astype(np.float32), cls, centroid_elevation(z, pixel_m),
+                      footprint_open_crevasse_share(depth, pixel_m=pixel_m),
+                      footprint_relief(relative, pixel_m))
 
 
 def centroid_elevation(heights: np.ndarray, pixel_m: float = TILE_PIXEL_M) -> np.ndarray:
@@ -370,12 +381,15 @@ def simulate_campaign(
 
     clean = np.empty((n, N_LONG_SAMPLES), dtype=np.float32)
     fractions = np.empty((n, len(SURFACE_CLASSES)), dtype=np.float64)
-    elevation = np.empty(n, dtype=np.float64)
+    elevation, open_share, relief = (np.empty(n, dtype=np.float64) for _ in range(3))
     for sl in tqdm(list(_batches(n, batch_shots)), desc=f"flying {campaign.name}", unit="batch",
                    disable=not progress):
-        tiles, classes, elevation[sl] = render_footprints(world, x[sl], y[sl], year)
-        clean[sl] = forward(tiles, campaign.laser.pulse_fwhm_ns)
-        fractions[sl] = footprint_class_fractions(classes)
+        surface = render_footprints(world, x[sl], y[sl], year)
+        clean[sl] = forward(surface.heights, campaign.laser.pulse_fwhm_ns)
+        fractions[sl] = footprint_class_fractions(surface.classes)
+        elevation[sl], open_share[sl], relief[sl] = (surface.elevation,
+                                                    surface.open_crevasse_fraction,
+                                                    surface.relief_m)
     flat_peak = float(forward(np.zeros((1, 8, 8), np.float32), campaign.laser.pulse_fwhm_ns).max())
 
     energy_ratio = campaign.laser.energy_in(year) / inst.reference_energy_mj
@@ -417,6 +431,7 @@ def simulate_campaign(
         waveform_type=waveform_type.astype(np.int8),
         saturated=(telemetered >= DIGITIZER_COUNTS).any(axis=1), cloudy=cloudy,
         gate_offset_ns=gate, class_fraction=fractions, clean=clean,
+        open_crevasse_fraction=open_share, relief_m=relief,
         attrs={"campaign": campaign.name, "year": year, "seed": seed,
                "pulse_fwhm_ns": campaign.laser.pulse_fwhm_ns,
                "laser_energy_mj": campaign.laser.energy_in(year),
@@ -566,6 +581,12 @@ def write_shot_truth(shots: CampaignShots, truth_store: str | Path) -> None:
         for name in ("rec_ndx", "shot_count", "x", "y", "gate_offset_ns", "cloudy", "track"):
             write_array(group, name, getattr(shots, name), ("shot",))
         write_array(group, "crevassed_fraction", crevassed, ("shot",), dtype=np.float32)
+        write_array(group, "open_crevasse_fraction", shots.open_crevasse_fraction, ("shot",),
+                    {"note": f"footprint share at least {OPEN_CREVASSE_DEPTH_M} m below the "
+                             "ice between crevasses"}, dtype=np.float32)
+        write_array(group, "relief_m", shots.relief_m, ("shot",),
+                    {"units": "m", "note": "footprint-weighted height sd about its plane"},
+                    dtype=np.float32)
         write_array(group, "class_fraction", shots.class_fraction, ("shot", "class"),
                     dtype=np.float32)
         write_array(group, "clean_waveform", shots.clean, ("shot", "sample"),

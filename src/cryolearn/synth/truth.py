@@ -77,6 +77,55 @@ def footprint_class_fractions(
     return frac[:, :k]
 
 
+#: a patch of surface counts as over an open crevasse where it lies at least this far
+#: below the ice between the crevasses of its set (the truth of issue 12: closed
+#: segments and the ice between crevasses are crevassed zone, not open crevasse)
+OPEN_CREVASSE_DEPTH_M = 1.0
+
+
+def footprint_open_crevasse_share(
+    depth: np.ndarray, open_depth_m: float = OPEN_CREVASSE_DEPTH_M,
+    pixel_m: float = TILE_PIXEL_M, sigma_m: float = FOOTPRINT_SIGMA_M,
+) -> np.ndarray:
+    """Footprint-weighted share of each tile that lies over open crevasses.
+
+    Parameters
+    ----------
+    depth : (n, size, size) open-crevasse depth of every pixel, metres
+        (:meth:`cryolearn.synth.world.SyntheticWorld.evaluate` with ``crevasse_depth``)
+    open_depth_m : least depth of an open crevasse
+
+    Returns
+    -------
+    (n,) float64 in [0, 1]
+    """
+    w = footprint_weights(depth.shape[1], pixel_m, sigma_m)
+    return np.einsum("nij,ij->n", (np.asarray(depth) >= open_depth_m).astype(np.float64), w)
+
+
+def footprint_relief(heights: np.ndarray, pixel_m: float = TILE_PIXEL_M,
+                     sigma_m: float = FOOTPRINT_SIGMA_M) -> np.ndarray:
+    """Footprint-weighted standard deviation of each tile's heights about its plane.
+
+    The plane is the footprint-weighted least-squares fit, so a uniform slope has
+    no relief; what is left is what broadens a return beyond the slope's spread.
+
+    Returns
+    -------
+    (n,) float64, metres
+    """
+    n, size, _ = heights.shape
+    w = footprint_weights(size, pixel_m, sigma_m).ravel()
+    c = (np.arange(size) + 0.5 - size / 2) * pixel_m
+    gx, gy = np.meshgrid(c, c)
+    design = np.column_stack([np.ones(size * size), gx.ravel(), gy.ravel()])
+    root = np.sqrt(w)[:, None]
+    z = np.asarray(heights, np.float64).reshape(n, -1).T
+    coef, *_ = np.linalg.lstsq(design * root, z * root, rcond=None)
+    residual = z - design @ coef
+    return np.sqrt((w[:, None] * residual ** 2).sum(axis=0) / w.sum())
+
+
 def class_fractions_for_hashes(
     truth_stores: Sequence[str | Path], hashes: np.ndarray
 ) -> tuple[np.ndarray, list[str]]:

@@ -133,19 +133,23 @@ class SyntheticWorld:
 
     # ------------------------------------------------------------------ public
     def evaluate(
-        self, x: np.ndarray, y: np.ndarray, year: float
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, x: np.ndarray, y: np.ndarray, year: float, *, crevasse_depth: bool = False
+    ) -> tuple[np.ndarray, ...]:
         """Surface elevation and surface class at points, in a given year.
 
         Parameters
         ----------
         x, y : float arrays of the same shape, EPSG:3413 metres
         year : decimal year
+        crevasse_depth : also return the depth of open crevasses
 
         Returns
         -------
         elevation : float64 array, metres above the ellipsoid
         surface_class : uint8 array, codes of :data:`SURFACE_CLASSES`
+        open_depth : (with ``crevasse_depth``) float64 array, metres: how far the
+            surface lies below the ice between the crevasses of its set, in active
+            crevassed zones; 0 on that ice, on closed segments and elsewhere
         """
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
@@ -157,15 +161,20 @@ class SyntheticWorld:
         surface_class = np.zeros(x.shape, dtype=np.uint8)
         relief = np.zeros(x.shape)
         roughness_scale = np.ones(x.shape)
+        open_depth = np.zeros(x.shape)
         for code in np.unique(zones.code):
             sel = np.flatnonzero(zones.code == code)
             name = SURFACE_CLASSES[code]
-            dz, cls, rough = self._relief(name, x[sel], y[sel], z[sel], zones, sel, year)
+            dz, cls, rough, depth = self._relief(name, x[sel], y[sel], z[sel], zones, sel, year)
             relief[sel] = dz
             surface_class[sel] = cls
             roughness_scale[sel] = rough
+            open_depth[sel] = depth
         rough = self.params.roughness_m * fractal_noise(x, y, 6.0, self.params.seed, _S_ROUGH, 3)
         elevation = z + relief + roughness_scale * rough
+        if crevasse_depth:
+            return (elevation.reshape(shape), surface_class.reshape(shape),
+                    open_depth.reshape(shape))
         return elevation.reshape(shape), surface_class.reshape(shape)
 
     def regional_elevation(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -243,26 +252,29 @@ class SyntheticWorld:
         zones: _Zones,
         sel: np.ndarray,
         year: float,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Relief (m), class codes and roughness scale for the points of one class."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Relief (m), class codes, roughness scale and open-crevasse depth (m) for the
+        points of one class."""
         code = np.full(x.shape, CLASS_CODE[name], dtype=np.uint8)
         smooth = np.uint8(CLASS_CODE["smooth"])
         ones = np.ones(x.shape)
+        none = np.zeros(x.shape)
         if name == "smooth":
-            return np.zeros(x.shape), code, ones
+            return np.zeros(x.shape), code, ones, none
         if name in CREVASSED_CLASSES:
-            dz = self._crevasse_relief(name, x, y, zones, sel)
+            dz, depth = self._crevasse_relief(name, x, y, zones, sel)
             active = self._crevasse_envelope(x, y, year)
-            return np.where(active, dz, 0.0), np.where(active, code, smooth), ones
+            return (np.where(active, dz, 0.0), np.where(active, code, smooth), ones,
+                    np.where(active, depth, 0.0))
         if name == "channel":
             dz, inside = self._channel_relief(x, y, zones, sel, upstream_only=False)
-            return dz, np.where(inside, code, smooth), ones
+            return dz, np.where(inside, code, smooth), ones, none
         if name == "moulin_bowl":
-            return self._moulin_bowl_relief(x, y, zones, sel, code, smooth)
+            return (*self._moulin_bowl_relief(x, y, zones, sel, code, smooth), none)
         if name == "lake":
-            return self._lake_relief(x, y, z_regional, zones, sel, code, smooth)
+            return (*self._lake_relief(x, y, z_regional, zones, sel, code, smooth), none)
         if name == "hummocky":
-            return self._hummocky_relief(x, y, zones, sel), code, ones
+            return self._hummocky_relief(x, y, zones, sel), code, ones, none
         raise ValueError(f"no relief model for class {name!r}")
 
     def _crevasse_envelope(self, x: np.ndarray, y: np.ndarray, year: float) -> np.ndarray:
@@ -338,20 +350,22 @@ class SyntheticWorld:
 
     def _crevasse_relief(
         self, name: str, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Relief of the zone (m) and the depth of its open crevasses (m, >= 0)."""
         theta, spacing, width, depth, exponent = self._crevasse_parameters(name, x, y, zones, sel)
         # local coordinates keep the orientation field's bending gentle
         x = x - zones.cx[sel]
         y = y - zones.cy[sel]
         first, k1, t1 = self._crevasse_set(x, y, theta, spacing, width, depth, exponent, 100)
         if name == "crevasses":
-            return -first
+            return -first, first
         cross_angle = np.radians(40.0 + 50.0 * self._zone_uniform(zones, sel, _S_CROSS))
         spacing2 = spacing * (0.8 + 0.6 * self._zone_uniform(zones, sel, _S_CROSS + 50))
         second, k2, t2 = self._crevasse_set(
             x, y, theta + cross_angle, spacing2, width, depth * 0.8, exponent, 200
         )
-        dz = -np.maximum(first, second)
+        depth = np.maximum(first, second)
+        dz = -depth
         if name == "serac_field":
             # chaotic blocks: every block between crevasses is lifted and tilted
             seed = self.params.seed
@@ -360,7 +374,7 @@ class SyntheticWorld:
             tilt_y = hash_uniform(k1, k2, seed, _S_BLOCK + 2) - 0.5
             tilt = 0.3 * (tilt_x * t1 * spacing + tilt_y * t2 * spacing2)
             dz = dz + 2.5 * lift + tilt
-        return dz
+        return dz, depth
 
     def _flow_frame(
         self, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray

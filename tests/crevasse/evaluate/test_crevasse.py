@@ -56,3 +56,24 @@ def test_matched_tile_truth_is_the_share_of_truly_crevassed_matches(tmp_path):
     tile_crevassed = np.array([0.9, 0.1, 0.5])
     np.testing.assert_allclose(matched_tile_truth_probability(matches, tile_crevassed, 0.5),
                                [2 / 3, 0.0, np.nan])
+
+
+def test_open_crevasses_are_scored_as_a_second_truth_with_its_own_threshold():
+    from cryolearn.crevasse.evaluate.crevasse import (
+        CampaignShots,
+        CrevasseEvaluation,
+        open_crevasse_metrics,
+    )
+
+    probability = np.array([0.9, 0.8, 0.2, 0.1, np.nan])
+    zone = np.array([1.0, 1.0, 0.9, 0.0, 1.0])   # all but one in crevassed zones
+    open_share = np.array([0.3, 0.15, 0.05, 0.0, 0.4])  # but only two over open crevasses
+    shots = {"L2A": CampaignShots("L2A", np.zeros(5), np.zeros(5), probability, zone, 2004.8,
+                                  open_share)}
+    result = open_crevasse_metrics(shots, CrevasseEvaluation(open_truth_threshold=0.1))
+    overall = result["overall"]
+    assert overall["n_scored"] == 4 and overall["crevassed_share"] == 0.5
+    assert overall["roc_auc"] == 1.0  # 0.9 and 0.8 over open crevasses, 0.2 and 0.1 not
+    assert result["campaigns"]["L2A"] == overall
+    shots["L2A"].open_share = None  # a truth store written before the second truth
+    assert open_crevasse_metrics(shots, CrevasseEvaluation()) is None

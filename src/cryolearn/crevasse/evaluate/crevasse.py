@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ class CrevasseEvaluation:
     truth_threshold: float = 0.5
     reliability_bins: int = 10
     cell_sample_m: float = 25.0
+    open_truth_threshold: float = 0.1
 
 
 def reliability_table(probability: np.ndarray, outcome: np.ndarray, truth_share: np.ndarray,
@@ -110,6 +111,7 @@ class CampaignShots:
     probability: np.ndarray
     truth_share: np.ndarray
     year: float  #: decimal year of the campaign's truth
+    open_share: np.ndarray | None = None  #: footprint share over open crevasses
 
 
 def load_campaign(probability_store: str | Path, truth_store: str | Path) -> CampaignShots:
@@ -120,7 +122,29 @@ def load_campaign(probability_store: str | Path, truth_store: str | Path) -> Cam
     return CampaignShots(
         campaign=str(shots.attrs.get("campaign", Path(probability_store).stem)),
         x=shots["x"][:], y=shots["y"][:], probability=shots["probability"][:],
-        truth_share=truth["crevassed_fraction"][:][rows], year=float(truth.attrs["year"]))
+        truth_share=truth["crevassed_fraction"][:][rows], year=float(truth.attrs["year"]),
+        open_share=(truth["open_crevasse_fraction"][:][rows]
+                    if "open_crevasse_fraction" in truth else None))
+
+
+def open_crevasse_metrics(shots: Mapping[str, CampaignShots], settings: CrevasseEvaluation
+                          ) -> dict[str, Any] | None:
+    """The same scores against the second truth: a shot is crevassed when at least
+    ``open_truth_threshold`` of its footprint lies over open crevasses (``None`` when a
+    truth store predates that truth)."""
+    if not shots or any(s.open_share is None for s in shots.values()):
+        return None
+    open_settings = replace(settings, truth_threshold=settings.open_truth_threshold)
+    pooled = [np.concatenate([getattr(s, name) for s in shots.values()])
+              for name in ("probability", "open_share")]
+    return {
+        "definition": (f"crevassed: at least {settings.open_truth_threshold:g} of the footprint "
+                       "over open crevasses (the zone-class truth counts closed segments and "
+                       "the ice between crevasses too)"),
+        "overall": shot_metrics(*pooled, open_settings),
+        "campaigns": {c: shot_metrics(s.probability, s.open_share, open_settings)
+                      for c, s in shots.items()},
+    }
 
 
 def whole_cell_shares(world: Any, grid: RasterGrid, cells: np.ndarray, year: float,
@@ -280,14 +304,15 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
                                world, settings, crevassed_codes)
               for year, path in year_maps.items()}
     result = {
-        "settings": {"truth_threshold": settings.truth_threshold,
-                     "reliability_bins": settings.reliability_bins,
-                     "cell_sample_m": settings.cell_sample_m},
+        "settings": asdict(settings),
         "overall": shot_metrics(*pooled, settings),
         "campaigns": per_campaign,
         "years": {str(y): year_metrics(t) for y, t in truths.items()},
         "changes": {f"{a}_{b}": change_metrics(truths[a], truths[b]) for a, b in change_pairs},
     }
+    open_crevasses = open_crevasse_metrics(shots, settings)
+    if open_crevasses is not None:
+        result["open_crevasses"] = open_crevasses
     if matches_stores is not None and tile_crevassed is not None:
         ceiling = np.concatenate([
             matched_tile_truth_probability(matches_stores[c], tile_crevassed,
