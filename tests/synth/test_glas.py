@@ -180,7 +180,9 @@ def test_shot_elevation_sits_at_the_centroid_of_its_clean_return(world, shots):
 
 
 def test_truth_keeps_open_crevasses_apart_from_crevassed_zones(shots):
-    zone = shots.class_fraction[:, [1, 2, 3]].sum(axis=1)  # crevassed classes' share
+    from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES
+
+    zone = shots.class_fraction[:, [CLASS_CODE[c] for c in CREVASSED_CLASSES]].sum(axis=1)
     # open crevasses lie inside crevassed zones: never more of the footprint
     assert np.all(shots.open_crevasse_fraction <= zone + 1e-9)
     assert (shots.open_crevasse_fraction > 0).any() and (zone > 0).any()

@@ -1,8 +1,4 @@
-from cryolearn.crevasse.evaluate.realism import (
-    realism_report,
-    realism_settings,
-    statistics_of,
-)
+from cryolearn.crevasse.evaluate.realism import realism_report, realism_settings
 from cryolearn.crevasse.figures.realism import plot_realism
 from cryolearn.logs import logged
 
@@ -10,8 +6,8 @@ with logged(snakemake.log[0]) as log:
     stores = dict(zip(snakemake.params.campaigns, snakemake.input.shots, strict=True))
     section = dict(snakemake.params.realism)
     real = section.pop("real")
-    report = realism_report(real, stores, snakemake.output.scores, realism_settings(section))
-    real_stats, synthetic_stats = statistics_of(real, report, stores)
+    report, real_stats, synthetic_stats = realism_report(real, stores, snakemake.output.scores,
+                                                         realism_settings(section))
     plot_realism(report, real_stats, synthetic_stats, snakemake.output.figure)
     if "skipped" in report:
         log.info("%s", report["skipped"])

@@ -288,8 +288,8 @@ def centroid_elevation(heights: np.ndarray, pixel_m: float = TILE_PIXEL_M) -> np
     -------
     (n,) float64, metres
     """
-    weights = footprint_weights(heights.shape[1], pixel_m)
-    return np.einsum("nij,ij->n", np.asarray(heights, np.float64), weights) / weights.sum()
+    return np.einsum("nij,ij->n", np.asarray(heights, np.float64),
+                     footprint_weights(heights.shape[1], pixel_m))
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,10 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 from scipy.stats import ks_2samp
 
+from cryolearn.constants import N_LONG_SAMPLES
 from cryolearn.crevasse.shots.ingest import read_campaign, read_shot_arrays
 from cryolearn.io.files import write_json_atomic
+from cryolearn.io.zarrstore import open_group
 from cryolearn.settings import settings_from
 from cryolearn.signal import rms_width_ns
 
@@ -134,25 +136,25 @@ def synthetic_shots(stores: Mapping[str, str | Path], band: tuple[float, float] 
                     ) -> tuple[np.ndarray, list[tuple[str, int]], bool]:
     """Waveforms of the synthetic shots in the band, their (campaign, shot), and whether
     any fell in it (if none did, every shot is returned, so that the report still says
-    how far the world is from the real shots)."""
-    waveforms, names, in_band = [], [], []
-    for campaign, store in sorted(stores.items()):
-        arrays = read_shot_arrays(store, ["waveform", "elevation"])
-        inside = (np.ones(len(arrays["elevation"]), bool) if band is None else
-                  (arrays["elevation"] >= band[0]) & (arrays["elevation"] <= band[1]))
-        waveforms.append(arrays["waveform"])
-        names += [(campaign, i) for i in range(len(inside))]
-        in_band.append(inside)
-    inside = np.concatenate(in_band) if in_band else np.zeros(0, bool)
-    stacked = np.concatenate(waveforms) if waveforms else np.zeros((0, 544), np.float32)
-    if inside.any():
-        return stacked[inside], [n for n, keep in zip(names, inside, strict=True) if keep], True
-    return stacked, names, False
+    how far the world is from the real shots). Only the chosen waveforms are read."""
+    campaigns = sorted(stores)
+    elevation = {c: read_shot_arrays(stores[c], ["elevation"])["elevation"] for c in campaigns}
+    inside = {c: np.ones(len(z), bool) if band is None else (z >= band[0]) & (z <= band[1])
+              for c, z in elevation.items()}
+    band_matched = any(rows.any() for rows in inside.values())
+    chosen = {c: np.flatnonzero(rows) if band_matched else np.arange(len(rows))
+              for c, rows in inside.items()}
+    waveforms = [open_group(stores[c])["waveform"].get_orthogonal_selection(
+        (chosen[c], slice(None))) for c in campaigns if len(chosen[c])]
+    names = [(c, int(i)) for c in campaigns for i in chosen[c]]
+    if not waveforms:
+        return np.zeros((0, N_LONG_SAMPLES), np.float32), names, band_matched
+    return np.concatenate(waveforms), names, band_matched
 
 
 def realism_report(real_inputs: Sequence[str | Path], shot_stores: Mapping[str, str | Path],
                    out_json: str | Path, settings: RealismSettings | None = None
-                   ) -> dict[str, Any]:
+                   ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Compare real and synthetic shots; write ``results/eval/realism.json``.
 
     Parameters
@@ -165,20 +167,23 @@ def realism_report(real_inputs: Sequence[str | Path], shot_stores: Mapping[str, 
 
     Returns
     -------
-    the report; with the comparison, ``statistics`` holds per statistic both
-    medians and the KS statistic, and ``synthetic_shots`` the compared shots as
-    ``[campaign, shot index]`` pairs
+    report : as written; with the comparison, ``statistics`` holds per statistic both
+        medians and the KS statistic, and ``synthetic_shots`` the compared shots as
+        ``[campaign, shot index]`` pairs
+    real, synthetic : the per-shot statistics behind it (empty when skipped), for the
+        figure
     """
     settings = settings or RealismSettings()
     present = [str(p) for p in real_inputs if Path(p).exists()]
-    result: dict[str, Any] = {"settings": _jsonable(settings), "real_inputs": list(map(str,
-                                                                                    real_inputs))}
+    result: dict[str, Any] = {"settings": asdict(settings),
+                              "real_inputs": [str(p) for p in real_inputs]}
     if not present:
         result["skipped"] = ("no real GLAS shots at " + ", ".join(map(str, real_inputs))
                              + ": the comparison needs them")
         log.warning("%s", result["skipped"])
         write_json_atomic(out_json, result)
-        return result
+        empty = {name: np.zeros(0) for name in STATISTICS}
+        return result, empty, dict(empty)
     arrays, _, sources, _ = read_campaign(present)
     band = elevation_band(arrays["elevation"], settings)
     synthetic, names, band_matched = synthetic_shots(shot_stores, band)
@@ -200,28 +205,7 @@ def realism_report(real_inputs: Sequence[str | Path], shot_stores: Mapping[str, 
     for name, values in result["statistics"].items():
         log.info("%-17s real median %s, synthetic median %s, KS %s", name,
                  values["real_median"], values["synthetic_median"], values["ks"])
-    return result
-
-
-def statistics_of(real_inputs: Sequence[str | Path], report: Mapping[str, Any],
-                  shot_stores: Mapping[str, str | Path]
-                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The per-shot statistics behind a report, real and synthetic (for its figure).
-
-    Both are empty when the report skipped the comparison.
-    """
-    if "statistics" not in report:
-        empty = {name: np.zeros(0) for name in STATISTICS}
-        return empty, dict(empty)
-    settings = realism_settings(report["settings"])
-    arrays, _, _, _ = read_campaign([p for p in real_inputs if Path(p).exists()])
-    by_campaign: dict[str, list[int]] = {}
-    for campaign, shot in report["synthetic_shots"]:
-        by_campaign.setdefault(campaign, []).append(shot)
-    synthetic = np.concatenate([read_shot_arrays(shot_stores[c], ["waveform"])["waveform"][rows]
-                                for c, rows in sorted(by_campaign.items())])
-    return (waveform_statistics(arrays["waveform"], settings),
-            waveform_statistics(synthetic, settings))
+    return result, real_stats, synthetic_stats
 
 
 def realism_settings(section: Mapping[str, Any] | None) -> RealismSettings:
@@ -236,10 +220,3 @@ def _range(values: np.ndarray) -> list[float] | None:
     known = np.asarray(values, np.float64)
     known = known[np.isfinite(known)]
     return [float(known.min()), float(known.max())] if len(known) else None
-
-
-def _jsonable(settings: RealismSettings) -> dict[str, Any]:
-    values = dict(settings.__dict__)
-    if values["elevation_band_m"] is not None:
-        values["elevation_band_m"] = list(values["elevation_band_m"])
-    return values
