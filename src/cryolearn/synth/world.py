@@ -33,6 +33,13 @@ import numpy as np
 
 from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
 from cryolearn.synth.noise import fractal_noise, hash_uniform, value_noise
+from cryolearn.synth.trunk import (
+    TrunkParams,
+    crevasse_direction,
+    margin_side,
+    surface_drop,
+    trunk_weight,
+)
 
 # salts: one per independent random field of the world
 _S_WARP_X, _S_WARP_Y, _S_JITTER_X, _S_JITTER_Y = 1, 2, 3, 4
@@ -40,6 +47,7 @@ _S_CLASS, _S_ORIENT, _S_SPACING, _S_WIDTH, _S_DEPTH, _S_SHAPE = 5, 6, 7, 8, 9, 1
 _S_CROSS, _S_ENVELOPE, _S_CREV_K, _S_CREV_SEG, _S_MEANDER = 11, 12, 13, 14, 15
 _S_REGIONAL, _S_ROUGH, _S_BLOCK, _S_FEATURE, _S_HUMMOCK, _S_SIZE = 16, 17, 18, 19, 20, 21
 _S_ORIENT_FIELD = 22
+_S_TRUNK_MIX, _S_TRUNK_CLASS, _S_HEAVE = 23, 24, 25
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,10 @@ class WorldParams:
     crevasse_migration_m_per_year : up-glacier (towards -x) migration of the
         crevasse envelope per year, as new transverse crevasses appeared
         upstream of an accelerating Jakobshavn (Løkkegaard et al. 2024)
+    zone_aspect : length of a zone along flow (+x) over its width; above 1, fields
+        stay continuous for kilometres along flow, as real crevasse fields do
+    trunk : the outlet-glacier trunk (:class:`~cryolearn.synth.trunk.TrunkParams`),
+        or ``None`` for a world of interior ice only
     """
 
     seed: int = 20090402
@@ -95,10 +107,15 @@ class WorldParams:
     crevasse_envelope_threshold: float = -0.25
     crevasse_envelope_drift_per_year: float = 0.01
     crevasse_migration_m_per_year: float = 0.0
+    zone_aspect: float = 1.0
+    trunk: TrunkParams | None = None
 
     @classmethod
     def from_dict(cls, values: dict) -> WorldParams:
         """Build parameters from a config mapping; unknown keys raise a TypeError."""
+        values = dict(values)
+        if isinstance(values.get("trunk"), dict):
+            values["trunk"] = TrunkParams.from_dict(values["trunk"])
         return cls(**values)
 
 
@@ -111,6 +128,7 @@ class _Zones:
     cx: np.ndarray
     cy: np.ndarray
     code: np.ndarray
+    trunk: np.ndarray  #: the zone is trunk ice (its class and crevasses are the trunk's)
 
 
 class SyntheticWorld:
@@ -123,13 +141,9 @@ class SyntheticWorld:
 
     def __init__(self, params: WorldParams | None = None) -> None:
         self.params = params or WorldParams()
-        weights = np.array([self.params.class_weights.get(n, 0.0) for n in SURFACE_CLASSES])
-        if np.any(weights < 0) or weights.sum() <= 0:
-            raise ValueError("world class_weights must be non-negative and not all zero")
-        unknown = set(self.params.class_weights) - set(SURFACE_CLASSES)
-        if unknown:
-            raise ValueError(f"unknown surface classes in class_weights: {sorted(unknown)}")
-        self._class_cdf = np.cumsum(weights) / weights.sum()
+        self._class_cdf = _class_cdf(self.params.class_weights, "world")
+        trunk = self.params.trunk
+        self._trunk_cdf = _class_cdf(trunk.class_weights, "trunk") if trunk else None
 
     # ------------------------------------------------------------------ public
     def evaluate(
@@ -185,7 +199,17 @@ class SyntheticWorld:
         undulation = p.undulation_amplitude_m * fractal_noise(
             x, y, p.undulation_wavelength_m, p.seed, _S_REGIONAL, 2, 0.35
         )
-        return p.base_elevation_m - slope * along + undulation
+        z = p.base_elevation_m - slope * along + undulation
+        if p.trunk is not None:
+            z = z - surface_drop(p.trunk, along, y, p.regional_slope_deg, p.seed)
+        return z
+
+    def trunk_weight(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """How much of the outlet trunk each point is in: 0 interior ice, 1 the trunk."""
+        p = self.params
+        if p.trunk is None:
+            return np.zeros(np.broadcast(x, y).shape)
+        return trunk_weight(p.trunk, np.asarray(x) - p.origin_x_m, y, p.seed)
 
     def regional_gradient(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gradient (dz/dx, dz/dy) of the regional surface by central differences."""
@@ -205,7 +229,8 @@ class SyntheticWorld:
         p = self.params
         size = p.zone_size_m
         warp = 0.35 * size
-        xw = x + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_X)
+        # zones are cells of (x / zone_aspect, y): zone_aspect times longer along flow
+        xw = x / p.zone_aspect + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_X)
         yw = y + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_Y)
         ix = np.floor(xw / size).astype(np.int64)
         iy = np.floor(yw / size).astype(np.int64)
@@ -221,12 +246,30 @@ class SyntheticWorld:
                 zx = np.where(closer, ix + di, zx)
                 zy = np.where(closer, iy + dj, zy)
         cx, cy = self._zone_centre(zx, zy)
-        code = np.searchsorted(self._class_cdf, hash_uniform(zx, zy, p.seed, _S_CLASS), "right")
-        code = np.minimum(code, len(SURFACE_CLASSES) - 1).astype(np.uint8)
+        cx = cx * p.zone_aspect
+        code = _draw_class(self._class_cdf, hash_uniform(zx, zy, p.seed, _S_CLASS))
+        trunk = np.zeros(x.shape, dtype=bool)
+        if p.trunk is not None:
+            code, trunk = self._trunk_classes(code, zx, zy, cx, cy)
         code = self._apply_crevasse_limit(code, cx, cy)
-        return _Zones(zx=zx, zy=zy, cx=cx, cy=cy, code=code)
+        return _Zones(zx=zx, zy=zy, cx=cx, cy=cy, code=code, trunk=trunk)
+
+    def _trunk_classes(self, code: np.ndarray, zx: np.ndarray, zy: np.ndarray, cx: np.ndarray,
+                       cy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Zones whose centre lies in the trunk become trunk ice with the trunk's share
+        of it; zones centred in a shear margin are crevasses."""
+        p = self.params
+        along = cx - p.origin_x_m
+        weight = trunk_weight(p.trunk, along, cy, p.seed)
+        trunk = hash_uniform(zx, zy, p.seed, _S_TRUNK_MIX) < weight
+        trunk_code = _draw_class(self._trunk_cdf, hash_uniform(zx, zy, p.seed, _S_TRUNK_CLASS))
+        in_margin = margin_side(p.trunk, along, cy, p.seed) != 0
+        trunk_code = np.where(in_margin, np.uint8(CLASS_CODE["crevasses"]), trunk_code)
+        trunk = trunk | in_margin
+        return np.where(trunk, trunk_code, code).astype(np.uint8), trunk
 
     def _zone_centre(self, ix: np.ndarray, iy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Centre of a zone in the scaled coordinates of :meth:`_zones`."""
         size = self.params.zone_size_m
         jx = hash_uniform(ix, iy, self.params.seed, _S_JITTER_X)
         jy = hash_uniform(ix, iy, self.params.seed, _S_JITTER_Y)
@@ -263,7 +306,8 @@ class SyntheticWorld:
             return np.zeros(x.shape), code, ones, none
         if name in CREVASSED_CLASSES:
             dz, depth = self._crevasse_relief(name, x, y, zones, sel)
-            active = self._crevasse_envelope(x, y, year)
+            activity = self.params.trunk.activity if self.params.trunk else 0.0
+            active = self._crevasse_envelope(x, y, year, np.where(zones.trunk[sel], activity, 0.0))
             return (np.where(active, dz, 0.0), np.where(active, code, smooth), ones,
                     np.where(active, depth, 0.0))
         if name == "channel":
@@ -277,11 +321,13 @@ class SyntheticWorld:
             return self._hummocky_relief(x, y, zones, sel), code, ones, none
         raise ValueError(f"no relief model for class {name!r}")
 
-    def _crevasse_envelope(self, x: np.ndarray, y: np.ndarray, year: float) -> np.ndarray:
+    def _crevasse_envelope(self, x: np.ndarray, y: np.ndarray, year: float,
+                           lowered: np.ndarray | float = 0.0) -> np.ndarray:
+        """Where crevasses are open in ``year``; ``lowered`` lowers the threshold."""
         p = self.params
         threshold = p.crevasse_envelope_threshold - p.crevasse_envelope_drift_per_year * (
             year - p.reference_year
-        )
+        ) - lowered
         # the pattern seen at x in `year` is the reference pattern found further
         # down-glacier (+x), so fields move up-glacier as the years pass
         x_ref = np.asarray(x) + p.crevasse_migration_m_per_year * (year - p.reference_year)
@@ -298,11 +344,12 @@ class SyntheticWorld:
         depth: np.ndarray,
         exponent: np.ndarray,
         salt: int,
+        depth_spread: np.ndarray | float = 0.4,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Depth below the surface of one set of parallel crevasses.
 
-        Crevasse k of the set runs along direction ``theta``; its own width and
-        depth vary by up to +-40 %, it is cut into segments of finite length
+        Crevasse k of the set runs along direction ``theta``; its own width varies
+        by up to +-40 % and its depth by up to +-``depth_spread``, it is cut into segments of finite length
         that taper at their ends, and its trace meanders slowly. Returns the
         depth (m, >= 0), the integer index of the crevasse (or of the block
         beyond it) and the position across the block, in [-0.5, 0.5).
@@ -326,7 +373,7 @@ class SyntheticWorld:
         open_seg = hash_uniform(k, seg, seed, salt + _S_CREV_SEG) < 0.8
         frac = seg_pos - seg
         taper = np.clip(np.minimum(frac, 1.0 - frac) * seg_len / 25.0, 0.0, 1.0)
-        d = depth * (0.6 + 0.8 * kd) * taper * open_seg
+        d = depth * (1.0 - depth_spread + 2.0 * depth_spread * kd) * taper * open_seg
         profile = np.where(r < 1.0, 1.0 - np.abs(np.clip(r, 0.0, 1.0)) ** exponent, 0.0)
         return d * profile, k, t
 
@@ -336,6 +383,33 @@ class SyntheticWorld:
         u = self._zone_uniform
         theta = np.pi * u(zones, sel, _S_ORIENT)
         theta = theta + 0.25 * value_noise(x, y, 600.0, self.params.seed, _S_ORIENT_FIELD)
+        trunk = zones.trunk[sel]
+        if trunk.any():
+            parameters = self._interior_crevasse_parameters(name, zones, sel)
+            trunk_parameters = self._trunk_crevasse_parameters(x, y, zones, sel)
+            theta, *rest = (np.where(trunk, t, i) for t, i in
+                            zip(trunk_parameters, (theta, *parameters), strict=True))
+            return theta, *rest
+        return theta, *self._interior_crevasse_parameters(name, zones, sel)
+
+    def _trunk_crevasse_parameters(self, x: np.ndarray, y: np.ndarray, zones: _Zones,
+                                   sel: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Direction, spacing, width, depth and wall exponent of trunk crevasses."""
+        u = self._zone_uniform
+        t = self.params.trunk
+        along = zones.cx[sel] - self.params.origin_x_m
+        theta = crevasse_direction(t, along, zones.cy[sel], self.params.seed)
+        theta = theta + 0.15 * value_noise(x, y, 600.0, self.params.seed, _S_ORIENT_FIELD)
+        spacing = t.spacing_m[0] + (t.spacing_m[1] - t.spacing_m[0]) * u(zones, sel, _S_SPACING)
+        share = t.width_share[0] + (t.width_share[1] - t.width_share[0]) * u(zones, sel, _S_WIDTH)
+        depth = t.depth_m[0] * (t.depth_m[1] / t.depth_m[0]) ** u(zones, sel, _S_DEPTH)
+        exponent = np.where(u(zones, sel, _S_SHAPE) < 0.5, 1.0, 4.0)
+        return theta, spacing, spacing * share, depth, exponent
+
+    def _interior_crevasse_parameters(self, name: str, zones: _Zones, sel: np.ndarray
+                                      ) -> tuple[np.ndarray, ...]:
+        """Spacing, width, depth and wall exponent of the interior's crevasses."""
+        u = self._zone_uniform
         if name == "serac_field":
             spacing = 10.0 + 15.0 * u(zones, sel, _S_SPACING)
             width = spacing * (0.35 + 0.3 * u(zones, sel, _S_WIDTH))
@@ -346,7 +420,7 @@ class SyntheticWorld:
             width = np.maximum(width, 1.0)
             depth = np.clip(width * (0.8 + 2.2 * u(zones, sel, _S_DEPTH)), 1.0, 20.0)
         exponent = np.where(u(zones, sel, _S_SHAPE) < 0.5, 1.0, 4.0)  # V or U walls
-        return theta, spacing, width, depth, exponent
+        return spacing, width, depth, exponent
 
     def _crevasse_relief(
         self, name: str, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray
@@ -356,13 +430,18 @@ class SyntheticWorld:
         # local coordinates keep the orientation field's bending gentle
         x = x - zones.cx[sel]
         y = y - zones.cy[sel]
-        first, k1, t1 = self._crevasse_set(x, y, theta, spacing, width, depth, exponent, 100)
+        depth_scale = depth
+        trunk = self.params.trunk
+        spread = np.where(zones.trunk[sel], trunk.depth_spread if trunk else 0.4, 0.4)
+        first, k1, t1 = self._crevasse_set(x, y, theta, spacing, width, depth, exponent, 100,
+                                           spread)
         if name == "crevasses":
-            return -first, first
+            heave = self._trunk_heave(k1, k1 + 1_000_003, t1, zones, sel, depth_scale)
+            return heave - first, first
         cross_angle = np.radians(40.0 + 50.0 * self._zone_uniform(zones, sel, _S_CROSS))
         spacing2 = spacing * (0.8 + 0.6 * self._zone_uniform(zones, sel, _S_CROSS + 50))
         second, k2, t2 = self._crevasse_set(
-            x, y, theta + cross_angle, spacing2, width, depth * 0.8, exponent, 200
+            x, y, theta + cross_angle, spacing2, width, depth * 0.8, exponent, 200, spread
         )
         depth = np.maximum(first, second)
         dz = -depth
@@ -373,8 +452,28 @@ class SyntheticWorld:
             tilt_x = hash_uniform(k1, k2, seed, _S_BLOCK + 1) - 0.5
             tilt_y = hash_uniform(k1, k2, seed, _S_BLOCK + 2) - 0.5
             tilt = 0.3 * (tilt_x * t1 * spacing + tilt_y * t2 * spacing2)
-            dz = dz + 2.5 * lift + tilt
-        return dz, depth
+            # the trunk's seracs are blocks of tens of metres, heaved in proportion
+            lift_m = np.where(zones.trunk[sel], 0.15 * depth_scale, 2.5)
+            dz = dz + lift_m * lift + tilt
+        return dz + self._trunk_heave(k1, k2, t1, zones, sel, depth_scale), depth
+
+    def _trunk_heave(self, k1: np.ndarray, k2: np.ndarray, t1: np.ndarray, zones: _Zones,
+                     sel: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        """Relief of the blocks between the trunk's crevasses (m): on a fast, chaotically
+        crevassed trunk each block is heaved and tilted on its own, so no block top is
+        level with the next (0 outside the trunk).
+
+        ``k1``, ``k2`` index the block (the crevasses either side of it in each set) and
+        ``t1`` is the position across it, in [-0.5, 0.5).
+        """
+        trunk = self.params.trunk
+        if trunk is None or not zones.trunk[sel].any():
+            return np.zeros(k1.shape)
+        seed = self.params.seed
+        lift = 2.0 * hash_uniform(k1, k2, seed, _S_HEAVE) - 1.0
+        tilt = 2.0 * hash_uniform(k1, k2, seed, _S_HEAVE + 1) - 1.0
+        block = trunk.heave * depth * (lift + trunk.heave_tilt * tilt * t1)
+        return np.where(zones.trunk[sel], block, 0.0)
 
     def _flow_frame(
         self, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray
@@ -473,3 +572,20 @@ class SyntheticWorld:
         ridges = amplitude * np.sin(2 * np.pi * (along + warp) / wavelength)
         hummocks = 1.2 * fractal_noise(x, y, 30.0, self.params.seed, _S_HUMMOCK + 2, 2)
         return ridges + hummocks
+
+
+def _class_cdf(weights: dict[str, float], what: str) -> np.ndarray:
+    """Cumulative class shares from a weights mapping, checked."""
+    unknown = set(weights) - set(SURFACE_CLASSES)
+    if unknown:
+        raise ValueError(f"unknown surface classes in {what} class_weights: {sorted(unknown)}")
+    values = np.array([weights.get(n, 0.0) for n in SURFACE_CLASSES])
+    if np.any(values < 0) or values.sum() <= 0:
+        raise ValueError(f"{what} class_weights must be non-negative and not all zero")
+    return np.cumsum(values) / values.sum()
+
+
+def _draw_class(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Class codes drawn by inverting the cumulative shares at uniform numbers."""
+    code = np.searchsorted(cdf, uniform, "right")
+    return np.minimum(code, len(SURFACE_CLASSES) - 1).astype(np.uint8)
