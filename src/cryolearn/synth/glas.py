@@ -323,15 +323,15 @@ def _record_gains(strength: np.ndarray, rec: np.ndarray, track: np.ndarray,
     hold them within the digitizer's range (Abshire et al. 2005, section 4).
     """
     gains = np.empty(len(strength), dtype=np.int32)
-    previous = None
+    previous, previous_track = 1.0, None
     for r in np.unique(rec):
         sel = rec == r
         mean = max(float(strength[sel].mean()), 1e-3)
-        if previous is None or not np.array_equal(track[sel][:1], track_before):
+        if track[sel][0] != previous_track:
             # the receiver runs all orbit: a pass starts with the gain of the ice before it
             previous = mean
         gains[sel] = int(np.clip(round(inst.reference_gain / previous), 1, 250))
-        previous, track_before = mean, track[sel][-1:]
+        previous, previous_track = mean, track[sel][-1]
     return gains
 
 
@@ -428,7 +428,8 @@ def simulate_campaign(
     signal = fractional_shift(signal, gate)
     peak_v = inst.flat_peak_v * strength * gain_ratio / flat_peak
     background = inst.baseline_counts + rng.normal(0.0, inst.baseline_jitter_counts, n)
-    noise_sd = rng.uniform(*inst.noise_v, n) * np.clip(gain_ratio, 0.25, 16.0) ** inst.noise_gain_exponent
+    noise_sd = (rng.uniform(*inst.noise_v, n)
+                * np.clip(gain_ratio, 0.25, 16.0) ** inst.noise_gain_exponent)
     background_v = counts_to_volts(background)
     analogue = (background_v[:, None] + signal * peak_v[:, None]
                 + rng.normal(0.0, 1.0, signal.shape) * noise_sd[:, None])

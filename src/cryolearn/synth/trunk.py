@@ -23,12 +23,15 @@ slopes of several degrees on the trunk against 0.1-1 degrees in the interior.
 
 The depths were then calibrated against the real GLAS shots of the lower trunk
 (``results/eval/realism.json``; ``docs/real-data.md``): a zone's crevasses are
-6-18 m deep (log-uniform), each crevasse 0.1-1.9 times that, and every block
+6-18 m deep on average (log-uniform), each crevasse 2.5 u^1.5 times that (u
+uniform: most shallower, a few up to 2.5 times deeper, up to 45 m), and every block
 between crevasses is heaved by up to 0.6 times the zone's depth and tilted, so that
 from a block's top to the floor of the crevasse beside it the relief reaches 50 m.
-Deeper zones made the synthetic returns broader than the real ones, and level
-block tops (no heave) made them peak early with too few peaks: the real returns
-are broad, centred and multi-peaked (median RMS width 33 ns, 3 peaks).
+Deeper zones made the synthetic returns broader than the real ones; level block
+tops (no heave) made them peak early with too few peaks; crevasses of similar
+depths gave returns of the right width but too short an extent: the real returns
+are broad, centred, multi-peaked and long (median RMS width 33 ns, extent 179 ns,
+3 peaks).
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class TrunkParams:
     depth_m : range of crevasse depth in trunk zones (log-uniform: most are shallower
         than the deepest)
     width_share : range of crevasse width as a share of the spacing
+    depth_skew : if above 0 (q), each crevasse's depth is (1 + q) u^q times its zone's
+        (u uniform): mean 1, most shallower, a few up to 1 + q times deeper; else
     depth_spread : each crevasse's depth varies by up to this share about its zone's
         (the interior's by 0.4)
     heave, heave_tilt : blocks between crevasses are lifted by up to ``heave`` times
@@ -89,6 +94,7 @@ class TrunkParams:
     depth_m: tuple[float, float] = (6.0, 18.0)
     width_share: tuple[float, float] = (0.5, 0.8)
     depth_spread: float = 0.9
+    depth_skew: float = 1.5
     heave: float = 0.6
     heave_tilt: float = 1.0
     splay_deg: float = 35.0

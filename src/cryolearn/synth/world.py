@@ -307,7 +307,8 @@ class SyntheticWorld:
         if name in CREVASSED_CLASSES:
             dz, depth = self._crevasse_relief(name, x, y, zones, sel)
             activity = self.params.trunk.activity if self.params.trunk else 0.0
-            active = self._crevasse_envelope(x, y, year, np.where(zones.trunk[sel], activity, 0.0))
+            lowered = np.where(zones.trunk[sel], activity, 0.0)
+            active = self._crevasse_envelope(x, y, year, lowered)
             return (np.where(active, dz, 0.0), np.where(active, code, smooth), ones,
                     np.where(active, depth, 0.0))
         if name == "channel":
@@ -345,13 +346,16 @@ class SyntheticWorld:
         exponent: np.ndarray,
         salt: int,
         depth_spread: np.ndarray | float = 0.4,
+        depth_skew: np.ndarray | float = 0.0,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Depth below the surface of one set of parallel crevasses.
 
         Crevasse k of the set runs along direction ``theta``; its own width varies
-        by up to +-40 % and its depth by up to +-``depth_spread``, it is cut into segments of finite length
-        that taper at their ends, and its trace meanders slowly. Returns the
-        depth (m, >= 0), the integer index of the crevasse (or of the block
+        by up to +-40 % and its depth by up to +-``depth_spread`` (or, where
+        ``depth_skew`` q > 0, by a factor (1 + q) u^q of mean 1: most crevasses
+        shallower than the zone's depth, a few up to 1 + q times deeper), it is cut into
+        segments of finite length that taper at their ends, and its trace meanders
+        slowly. Returns the depth (m, >= 0), the integer index of the crevasse (or of the block
         beyond it) and the position across the block, in [-0.5, 0.5).
         """
         seed = self.params.seed
@@ -373,7 +377,9 @@ class SyntheticWorld:
         open_seg = hash_uniform(k, seg, seed, salt + _S_CREV_SEG) < 0.8
         frac = seg_pos - seg
         taper = np.clip(np.minimum(frac, 1.0 - frac) * seg_len / 25.0, 0.0, 1.0)
-        d = depth * (1.0 - depth_spread + 2.0 * depth_spread * kd) * taper * open_seg
+        factor = np.where(np.asarray(depth_skew) > 0, (1.0 + depth_skew) * kd ** depth_skew,
+                          1.0 - depth_spread + 2.0 * depth_spread * kd)
+        d = depth * factor * taper * open_seg
         profile = np.where(r < 1.0, 1.0 - np.abs(np.clip(r, 0.0, 1.0)) ** exponent, 0.0)
         return d * profile, k, t
 
@@ -432,16 +438,18 @@ class SyntheticWorld:
         y = y - zones.cy[sel]
         depth_scale = depth
         trunk = self.params.trunk
-        spread = np.where(zones.trunk[sel], trunk.depth_spread if trunk else 0.4, 0.4)
+        in_trunk = zones.trunk[sel]
+        spread = np.where(in_trunk, trunk.depth_spread if trunk else 0.4, 0.4)
+        skew = np.where(in_trunk, trunk.depth_skew if trunk else 0.0, 0.0)
         first, k1, t1 = self._crevasse_set(x, y, theta, spacing, width, depth, exponent, 100,
-                                           spread)
+                                           spread, skew)
         if name == "crevasses":
             heave = self._trunk_heave(k1, k1 + 1_000_003, t1, zones, sel, depth_scale)
             return heave - first, first
         cross_angle = np.radians(40.0 + 50.0 * self._zone_uniform(zones, sel, _S_CROSS))
         spacing2 = spacing * (0.8 + 0.6 * self._zone_uniform(zones, sel, _S_CROSS + 50))
         second, k2, t2 = self._crevasse_set(
-            x, y, theta + cross_angle, spacing2, width, depth * 0.8, exponent, 200, spread
+            x, y, theta + cross_angle, spacing2, width, depth * 0.8, exponent, 200, spread, skew
         )
         depth = np.maximum(first, second)
         dz = -depth
