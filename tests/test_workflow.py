@@ -354,7 +354,8 @@ def test_end_to_end_maps_crevasse_probability_per_year_and_change(test_run):
         s["n_shots"] for s in scores["campaigns"].values())
     assert set(scores["years"]) == {"2003", "2007", "2008"}
     assert set(scores["changes"]) == {"2003_2007", "2007_2008"}
-    # the second truth, by hand: shots with a probability over at least 10 % open crevasses
+    # the primary truth, by hand: shots with a probability over at least 10 % open crevasses
+    assert scores["primary_truth"] == "open_crevasses"
     open_crevassed = []
     for campaign in ("L2A", "L3I"):
         shots = zarr.open_group(str(test_run / f"results/crevasse/{campaign}.zarr"), mode="r")
@@ -363,9 +364,15 @@ def test_end_to_end_maps_crevasse_probability_per_year_and_change(test_run):
         rows = truth_rows_for_shots(shots, truth)
         scored = np.isfinite(shots["probability"][:])
         open_crevassed.append(truth["open_crevasse_fraction"][:][rows][scored] >= 0.1)
-    second = scores["open_crevasses"]["overall"]
-    assert second["n_scored"] == scores["overall"]["n_scored"]
-    assert second["crevassed_share"] == pytest.approx(np.concatenate(open_crevassed).mean())
+    assert scores["overall"]["crevassed_share"] == pytest.approx(
+        np.concatenate(open_crevassed).mean())
+    second = scores["zone_classes"]
+    assert second["overall"]["n_scored"] == scores["overall"]["n_scored"]
+    assert set(second["years"]) == set(scores["years"])
+    # the test world's track lies in the interior, up-glacier of the trunk
+    regions = scores["regions"]
+    assert regions["interior"]["n_shots"] == scores["overall"]["n_shots"]
+    assert regions["trunk"]["n_shots"] == 0
     for name in ("crevasse_maps", "crevasse_change", "crevasse_reliability"):
         assert_figure(test_run, name)
 

@@ -22,7 +22,10 @@ from cryolearn.synth.glas import (
     GroundTrack,
     Instrument,
     Laser,
+    _record_gains,
     campaign_seed,
+    cloud_flags,
+    flag_rates,
     simulate_campaign,
     write_campaign,
 )
@@ -130,6 +133,12 @@ def test_written_pair_reads_back_with_known_values(shots, tmp_path):
     truth = zarr.open_group(str(tmp_path / "truth.zarr"), mode="r")
     assert truth["class_fraction"].shape == (len(shots), 8)
     assert truth.attrs["campaign"] == "L3A"
+    # the product's flag is the imperfect one, the truth keeps both and their rates
+    flagged = read_glas_pair(l1, l6).elev_use_flg == 1
+    np.testing.assert_array_equal(flagged, shots.cloud_flag[idx])
+    np.testing.assert_array_equal(truth["cloudy"][:], shots.cloudy)
+    assert truth.attrs["cloud_flag"] == flag_rates(shots.cloudy, shots.cloud_flag)
+    np.testing.assert_array_equal(truth["trunk_weight"][:], 0.0)  # this world has no trunk
 
 
 def volts_of(counts: np.ndarray) -> np.ndarray:
@@ -188,3 +197,57 @@ def test_truth_keeps_open_crevasses_apart_from_crevassed_zones(shots):
     assert (shots.open_crevasse_fraction > 0).any() and (zone > 0).any()
     # on ice with no crevassed zone under the footprint there is nothing open
     assert np.all(shots.open_crevasse_fraction[zone == 0] == 0)
+
+
+def test_cloud_flag_is_a_reflectance_threshold_that_errs_both_ways():
+    exact = Instrument(flag_reflectance=0.5, flag_reflectance_sd=0.0)
+    reflectance = np.array([0.1, 0.49, 0.51, 0.9])
+    flags = cloud_flags(np.random.default_rng(0), reflectance, exact)
+    np.testing.assert_array_equal(flags, [True, True, False, False])
+    cloudy = np.array([True, True, False, False, False])
+    flag = np.array([True, False, True, False, False])
+    assert flag_rates(cloudy, flag) == {"missed_cloudy_share": 0.5,
+                                        "flagged_clear_share": pytest.approx(1 / 3)}
+    # the demo's atmosphere: thin clouds go unflagged, a few clear shots are flagged
+    rng = np.random.default_rng(1)
+    n = 100_000
+    cloudy = rng.random(n) < 0.15
+    transmission = np.where(cloudy, rng.uniform(0.1, 0.7, n), rng.uniform(0.85, 1.0, n))
+    rates = flag_rates(cloudy, cloud_flags(rng, transmission * rng.uniform(0.8, 1.0, n),
+                                           Instrument()))
+    assert rates["missed_cloudy_share"] == pytest.approx(0.23, abs=0.02)
+    assert rates["flagged_clear_share"] == pytest.approx(0.027, abs=0.01)
+
+
+def test_gain_answers_the_previous_records_peaks_and_a_pass_starts_from_its_own():
+    inst = Instrument(reference_gain=13)
+    # two records of 40 shots on one pass, then one record on a second pass
+    rec = np.repeat([0, 1, 2], 40)
+    track = np.repeat([0, 0, 1], 40)
+    strength = np.repeat([0.5, 0.1, 0.25], 40)
+    gains = _record_gains(strength, rec, track, inst)
+    # 13 / 0.5 for the first record (its own ice), 13 / 0.5 for the next (the
+    # record before it), 13 / 0.25 for the new pass (its own again)
+    np.testing.assert_array_equal(np.unique(gains[rec == 0]), [26])
+    np.testing.assert_array_equal(np.unique(gains[rec == 1]), [26])
+    np.testing.assert_array_equal(np.unique(gains[rec == 2]), [52])
+
+
+def test_broad_returns_are_amplified_to_the_flat_surfaces_peak():
+    """Over the trunk the gain rises until broad returns peak near ``flat_peak_v``."""
+    from cryolearn.io.glas import counts_to_volts
+    from cryolearn.synth.trunk import TrunkParams
+
+    trunk_world = SyntheticWorld(WorldParams(seed=7, trunk=TrunkParams()))
+    track = GroundTrack("T", -168000.0, -2280000.0, 90.0, 1500.0)
+    inst = Instrument(cloud_share=0.0, noise_gain_exponent=0.0)
+    broad = simulate_campaign(trunk_world, Campaign("L3A", date(2004, 10, 3), LASER), [track],
+                              forward_model(), seed=5, instrument=inst)
+    flat = simulate_campaign(SyntheticWorld(WorldParams(seed=7, class_weights={"smooth": 1.0})),
+                             Campaign("L3A", date(2004, 10, 3), LASER), [track],
+                             forward_model(), seed=5, instrument=inst)
+    assert np.median(broad.gain) > 3 * np.median(flat.gain)
+    peak = [np.median(counts_to_volts(s.counts).max(axis=1) - counts_to_volts(s.background_counts))
+            for s in (broad, flat)]
+    assert peak[0] == pytest.approx(peak[1], rel=0.3)
+    assert np.median(broad.noise_v) == pytest.approx(np.median(flat.noise_v), rel=0.1)

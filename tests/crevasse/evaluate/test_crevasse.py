@@ -58,22 +58,32 @@ def test_matched_tile_truth_is_the_share_of_truly_crevassed_matches(tmp_path):
                                [2 / 3, 0.0, np.nan])
 
 
-def test_open_crevasses_are_scored_as_a_second_truth_with_its_own_threshold():
+def test_each_truth_is_scored_with_its_own_threshold_overall_and_per_region():
     from cryolearn.crevasse.evaluate.crevasse import (
         CampaignShots,
         CrevasseEvaluation,
-        open_crevasse_metrics,
+        truth_metrics,
     )
 
-    probability = np.array([0.9, 0.8, 0.2, 0.1, np.nan])
-    zone = np.array([1.0, 1.0, 0.9, 0.0, 1.0])   # all but one in crevassed zones
-    open_share = np.array([0.3, 0.15, 0.05, 0.0, 0.4])  # but only two over open crevasses
-    shots = {"L2A": CampaignShots("L2A", np.zeros(5), np.zeros(5), probability, zone, 2004.8,
-                                  open_share)}
-    result = open_crevasse_metrics(shots, CrevasseEvaluation(open_truth_threshold=0.1))
-    overall = result["overall"]
-    assert overall["n_scored"] == 4 and overall["crevassed_share"] == 0.5
-    assert overall["roc_auc"] == 1.0  # 0.9 and 0.8 over open crevasses, 0.2 and 0.1 not
-    assert result["campaigns"]["L2A"] == overall
+    probability = np.array([0.9, 0.8, 0.2, 0.1, np.nan, 0.7])
+    zone = np.array([1.0, 1.0, 0.9, 0.0, 1.0, 0.2])   # four in crevassed zones
+    open_share = np.array([0.3, 0.15, 0.05, 0.0, 0.4, 0.02])  # but two over open crevasses
+    trunk = np.array([1.0, 0.0, 0.6, 0.0, 1.0, 0.4])
+    shots = {"L2A": CampaignShots("L2A", np.zeros(6), np.zeros(6), probability, zone, 2004.8,
+                                  open_share, trunk)}
+    settings = CrevasseEvaluation(open_truth_threshold=0.1, truth_threshold=0.5)
+    opened = truth_metrics(shots, "open_crevasses", settings)
+    overall = opened["overall"]
+    assert overall["n_scored"] == 5 and overall["crevassed_share"] == 0.4
+    # 0.9 and 0.8 over open crevasses; 0.7 (not open) ranks above 0.2 and 0.1
+    assert overall["roc_auc"] == 1.0
+    assert opened["campaigns"]["L2A"] == overall
+    trunk_scores, interior = opened["regions"]["trunk"], opened["regions"]["interior"]
+    assert (trunk_scores["n_shots"], interior["n_shots"]) == (3, 3)
+    assert trunk_scores["crevassed_share"] == 0.5  # 0.9 of 0.9 and 0.2 (nan unscored)
+    assert interior["crevassed_share"] == pytest.approx(1 / 3)  # 0.8 of 0.8, 0.1, 0.7
+    zones = truth_metrics(shots, "zone_classes", settings)["overall"]
+    assert zones["crevassed_share"] == 0.6  # 0.9, 0.8, 0.2 in crevassed zones of five
+    assert zones["roc_auc"] == pytest.approx(5 / 6)  # of six pairs only 0.2 (in) < 0.7 (out)
     shots["L2A"].open_share = None  # a truth store written before the second truth
-    assert open_crevasse_metrics(shots, CrevasseEvaluation()) is None
+    assert truth_metrics(shots, "open_crevasses", settings) is None

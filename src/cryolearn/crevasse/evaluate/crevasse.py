@@ -1,10 +1,19 @@
 """How right the crevasse maps are, against synthetic truth.
 
-Per shot, the truth is the crevassed share of the surface under its footprint
-(weighted by the footprint). A shot counts as crevassed when that share is at
-least ``truth_threshold``; ROC AUC and the Brier score compare the
-probabilities with that, and a reliability table compares them, bin by bin,
-with the observed frequency and the mean truth share.
+Two truths per shot, both footprint-weighted shares of the surface under it:
+
+* ``open_crevasses`` (the primary): the share over open crevasses, at least
+  1 m below the ice between them; a shot is crevassed when it is at least
+  ``open_truth_threshold`` (0.1);
+* ``zone_classes``: the share in crevassed zones (their closed segments and the
+  ice between crevasses included); crevassed when at least ``truth_threshold``
+  (0.5).
+
+ROC AUC and the Brier score compare the probabilities with the primary truth,
+and a reliability table compares them, bin by bin, with the observed frequency
+and the mean truth share. Every score is given overall, per campaign and per
+region: ``trunk`` (shots at least half in the outlet trunk) and ``interior``;
+the ``zone_classes`` block repeats them against the second truth.
 
 For the maps, two truths per cell: ``under_shots``, the truth share of the
 same shots averaged per cell (the error of classification alone), and
@@ -42,6 +51,20 @@ class CrevasseEvaluation:
     reliability_bins: int = 10
     cell_sample_m: float = 25.0
     open_truth_threshold: float = 0.1
+    primary_truth: str = "open_crevasses"
+
+
+#: the two truths of a shot: name → (CampaignShots attribute, threshold setting, definition)
+TRUTHS = {
+    "open_crevasses": ("open_share", "open_truth_threshold",
+                       "crevassed: at least {threshold:g} of the footprint over open crevasses "
+                       "(at least 1 m below the ice between them)"),
+    "zone_classes": ("truth_share", "truth_threshold",
+                     "crevassed: at least {threshold:g} of the footprint in crevassed zones "
+                     "(their closed segments and the ice between crevasses included)"),
+}
+#: trunk: shots at least this much in the outlet trunk (the truth store's trunk weight)
+TRUNK_WEIGHT = 0.5
 
 
 def reliability_table(probability: np.ndarray, outcome: np.ndarray, truth_share: np.ndarray,
@@ -112,6 +135,7 @@ class CampaignShots:
     truth_share: np.ndarray
     year: float  #: decimal year of the campaign's truth
     open_share: np.ndarray | None = None  #: footprint share over open crevasses
+    trunk_weight: np.ndarray | None = None  #: how much of the outlet trunk each shot is in
 
 
 def load_campaign(probability_store: str | Path, truth_store: str | Path) -> CampaignShots:
@@ -124,38 +148,54 @@ def load_campaign(probability_store: str | Path, truth_store: str | Path) -> Cam
         x=shots["x"][:], y=shots["y"][:], probability=shots["probability"][:],
         truth_share=truth["crevassed_fraction"][:][rows], year=float(truth.attrs["year"]),
         open_share=(truth["open_crevasse_fraction"][:][rows]
-                    if "open_crevasse_fraction" in truth else None))
+                    if "open_crevasse_fraction" in truth else None),
+        trunk_weight=truth["trunk_weight"][:][rows] if "trunk_weight" in truth else None)
 
 
-def open_crevasse_metrics(shots: Mapping[str, CampaignShots], settings: CrevasseEvaluation
-                          ) -> dict[str, Any] | None:
-    """The same scores against the second truth: a shot is crevassed when at least
-    ``open_truth_threshold`` of its footprint lies over open crevasses (``None`` when a
-    truth store predates that truth)."""
-    if not shots or any(s.open_share is None for s in shots.values()):
+def truth_metrics(shots: Mapping[str, CampaignShots], truth: str,
+                  settings: CrevasseEvaluation) -> dict[str, Any] | None:
+    """Scores against one truth of :data:`TRUTHS`: overall, per campaign, per region.
+
+    ``None`` when a truth store predates that truth. The regions are ``trunk`` and
+    ``interior`` (see :data:`TRUNK_WEIGHT`); a world without a trunk has only interior.
+    """
+    attribute, threshold_name, definition = TRUTHS[truth]
+    if not shots or any(getattr(s, attribute) is None for s in shots.values()):
         return None
-    open_settings = replace(settings, truth_threshold=settings.open_truth_threshold)
-    pooled = [np.concatenate([getattr(s, name) for s in shots.values()])
-              for name in ("probability", "open_share")]
+    threshold = getattr(settings, threshold_name)
+    scoring = replace(settings, truth_threshold=threshold)
+    pooled = {name: np.concatenate([getattr(s, name) for s in shots.values()])
+              for name in ("probability", attribute)}
+    weight = np.concatenate([np.zeros(len(s.probability)) if s.trunk_weight is None
+                             else s.trunk_weight for s in shots.values()])
+    in_trunk = weight >= TRUNK_WEIGHT
     return {
-        "definition": (f"crevassed: at least {settings.open_truth_threshold:g} of the footprint "
-                       "over open crevasses (the zone-class truth counts closed segments and "
-                       "the ice between crevasses too)"),
-        "overall": shot_metrics(*pooled, open_settings),
-        "campaigns": {c: shot_metrics(s.probability, s.open_share, open_settings)
+        "definition": definition.format(threshold=threshold),
+        "overall": shot_metrics(pooled["probability"], pooled[attribute], scoring),
+        "campaigns": {c: shot_metrics(s.probability, getattr(s, attribute), scoring)
                       for c, s in shots.items()},
+        "regions": {name: shot_metrics(pooled["probability"][where], pooled[attribute][where],
+                                       scoring)
+                    for name, where in (("trunk", in_trunk), ("interior", ~in_trunk))},
     }
 
 
 def whole_cell_shares(world: Any, grid: RasterGrid, cells: np.ndarray, year: float,
-                      sample_m: float, crevassed_codes: Sequence[int]) -> np.ndarray:
+                      sample_m: float, crevassed_codes: Sequence[int],
+                      truth: str = "zone_classes") -> np.ndarray:
     """Crevassed share of whole cells in ``year``, on a lattice of ``sample_m`` in each.
 
     Parameters
     ----------
     world : a :class:`cryolearn.synth.world.SyntheticWorld`
     cells : (height, width) bool, the cells to sample (others NaN)
+    crevassed_codes : the crevassed classes (``zone_classes``)
+    truth : ``zone_classes`` (share in crevassed classes) or ``open_crevasses`` (share
+        at least :data:`~cryolearn.synth.truth.OPEN_CREVASSE_DEPTH_M` below the ice
+        between the crevasses)
     """
+    from cryolearn.synth.truth import OPEN_CREVASSE_DEPTH_M
+
     out = np.full((grid.height, grid.width), np.nan)
     steps = max(1, round(grid.cell_m / sample_m))
     offsets = (np.arange(steps) + 0.5) * grid.cell_m / steps
@@ -163,8 +203,12 @@ def whole_cell_shares(world: Any, grid: RasterGrid, cells: np.ndarray, year: flo
     for row, col in zip(*np.nonzero(cells), strict=True):
         x = grid.x_min + col * grid.cell_m + ox
         y = grid.y_max - row * grid.cell_m - oy
-        _, surface_class = world.evaluate(x, y, year)
-        out[row, col] = np.isin(surface_class, crevassed_codes).mean()
+        if truth == "open_crevasses":
+            _, _, depth = world.evaluate(x, y, year, crevasse_depth=True)
+            out[row, col] = (depth >= OPEN_CREVASSE_DEPTH_M).mean()
+        else:
+            _, surface_class = world.evaluate(x, y, year)
+            out[row, col] = np.isin(surface_class, crevassed_codes).mean()
     return out
 
 
@@ -185,22 +229,25 @@ class YearTruth:
 
 
 def year_truth(map_tif: str | Path, campaigns: Sequence[CampaignShots], world: Any | None,
-               settings: CrevasseEvaluation, crevassed_codes: Sequence[int]) -> YearTruth:
-    """The map as written, and the truths on its grid (only shots that have a probability)."""
+               settings: CrevasseEvaluation, crevassed_codes: Sequence[int],
+               truth: str = "zone_classes") -> YearTruth:
+    """The map as written, and one truth (:data:`TRUTHS`) on its grid (only shots that
+    have a probability)."""
+    attribute = TRUTHS[truth][0]
     raster = read_raster(map_tif)
     grid = raster.grid
     predicted = raster.bands["crevasse_probability"]
     mapped = raster.bands["shot_count"] > 0
     x = np.concatenate([c.x for c in campaigns]) if campaigns else np.zeros(0)
     y = np.concatenate([c.y for c in campaigns]) if campaigns else np.zeros(0)
-    share = np.concatenate([np.where(np.isfinite(c.probability), c.truth_share, np.nan)
+    share = np.concatenate([np.where(np.isfinite(c.probability), getattr(c, attribute), np.nan)
                             for c in campaigns]) if campaigns else np.zeros(0)
     under_shots, _, _ = rasterise_points(x, y, share, grid)
     whole = None
     if world is not None and campaigns:
         year = float(np.mean([c.year for c in campaigns]))
         whole = whole_cell_shares(world, grid, mapped, year, settings.cell_sample_m,
-                                  crevassed_codes)
+                                  crevassed_codes, truth)
     return YearTruth(predicted, under_shots, whole, mapped, grid.cell_m)
 
 
@@ -281,7 +328,10 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
                       crevassed_codes: Sequence[int] = (),
                       matches_stores: Mapping[str, str | Path] | None = None,
                       tile_crevassed: np.ndarray | None = None) -> dict[str, Any]:
-    """Write ``results/eval/crevasse.json``: per campaign, overall, per year and per change.
+    """Write ``results/eval/crevasse.json``: per campaign, region, year and change.
+
+    The top level scores the primary truth (``settings.primary_truth``); the other
+    truth of :data:`TRUTHS` gets a block of the same scores under its own name.
 
     Parameters
     ----------
@@ -291,41 +341,67 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
     change_pairs : (earlier, later) years
     world : the synthetic world, for the whole-cell truth (optional)
     crevassed_codes : class codes that count as crevassed in ``world``
-    matches_stores, tile_crevassed : by campaign, and the truth crevassed share of
-        every library tile: with both, ``diagnostics.matched_tile_truth`` scores the
-        probabilities a perfect labeller of every tile would give (matching's ceiling)
+    matches_stores, tile_crevassed : by campaign, and the zone-class truth crevassed share
+        of every library tile: with both, each truth's ``diagnostics.matched_tile_truth``
+        scores the probabilities a perfect labeller of every tile would give (matching's
+        ceiling)
     """
+    if settings.primary_truth not in TRUTHS:
+        raise ValueError(f"crevasse_evaluation.primary_truth must be one of {sorted(TRUTHS)}, "
+                         f"not {settings.primary_truth!r}")
     shots = {c: load_campaign(probability_stores[c], truth_stores[c]) for c in probability_stores}
-    per_campaign = {c: shot_metrics(s.probability, s.truth_share, settings)
-                    for c, s in shots.items()}
-    pooled = [np.concatenate([getattr(s, name) for s in shots.values()])
-              for name in ("probability", "truth_share")] if shots else [np.zeros(0)] * 2
-    truths = {year: year_truth(path, [shots[c] for c in campaigns_of_year[year] if c in shots],
-                               world, settings, crevassed_codes)
-              for year, path in year_maps.items()}
-    result = {
-        "settings": asdict(settings),
-        "overall": shot_metrics(*pooled, settings),
-        "campaigns": per_campaign,
-        "years": {str(y): year_metrics(t) for y, t in truths.items()},
-        "changes": {f"{a}_{b}": change_metrics(truths[a], truths[b]) for a, b in change_pairs},
-    }
-    open_crevasses = open_crevasse_metrics(shots, settings)
-    if open_crevasses is not None:
-        result["open_crevasses"] = open_crevasses
-    if matches_stores is not None and tile_crevassed is not None:
+    blocks = {name: truth_metrics(shots, name, settings) for name in TRUTHS}
+    primary = settings.primary_truth
+    if blocks[primary] is None:
+        log.warning("the truth stores hold no %s truth: scoring against zone classes", primary)
+        primary = "zone_classes"
+    ceiling = None
+    if matches_stores is not None and tile_crevassed is not None and shots:
         ceiling = np.concatenate([
             matched_tile_truth_probability(matches_stores[c], tile_crevassed,
-                                           settings.truth_threshold)
-            for c in shots]) if shots else np.zeros(0)
-        scored = np.isfinite(pooled[0])
-        result["diagnostics"] = {"matched_tile_truth": shot_metrics(
-            np.where(scored, ceiling, np.nan), pooled[1], settings)}
+                                           settings.truth_threshold) for c in shots])
+    result: dict[str, Any] = {"settings": asdict(settings), "primary_truth": primary}
+    for name, block in blocks.items():
+        if block is None:
+            continue
+        block.update(_map_metrics(shots, name, year_maps, campaigns_of_year, change_pairs,
+                                  settings, world, crevassed_codes))
+        if ceiling is not None:
+            block["diagnostics"] = {"matched_tile_truth": _ceiling_metrics(
+                shots, ceiling, name, settings)}
+        if name == primary:
+            result.update(block)
+        else:
+            result[name] = block
     write_json_atomic(out_json, result)
     overall = result["overall"]
-    log.info("per-shot ROC AUC %s, Brier %s over %d shots", overall["roc_auc"],
-             overall["brier"], overall["n_scored"])
+    log.info("per-shot ROC AUC %s, Brier %s over %d shots (%s)", overall["roc_auc"],
+             overall["brier"], overall["n_scored"], primary)
     return result
+
+
+def _map_metrics(shots: Mapping[str, CampaignShots], truth: str,
+                 year_maps: Mapping[int, str | Path],
+                 campaigns_of_year: Mapping[int, Sequence[str]],
+                 change_pairs: Sequence[tuple[int, int]], settings: CrevasseEvaluation,
+                 world: Any | None, crevassed_codes: Sequence[int]) -> dict[str, Any]:
+    """Yearly maps and their changes against one truth."""
+    truths = {year: year_truth(path, [shots[c] for c in campaigns_of_year[year] if c in shots],
+                               world, settings, crevassed_codes, truth)
+              for year, path in year_maps.items()}
+    return {"years": {str(y): year_metrics(t) for y, t in truths.items()},
+            "changes": {f"{a}_{b}": change_metrics(truths[a], truths[b])
+                        for a, b in change_pairs}}
+
+
+def _ceiling_metrics(shots: Mapping[str, CampaignShots], ceiling: np.ndarray, truth: str,
+                     settings: CrevasseEvaluation) -> dict[str, Any]:
+    """Matching's ceiling (tiles labelled by their zone-class truth) against one truth."""
+    attribute, threshold_name, _ = TRUTHS[truth]
+    share = np.concatenate([getattr(s, attribute) for s in shots.values()])
+    scored = np.isfinite(np.concatenate([s.probability for s in shots.values()]))
+    scoring = replace(settings, truth_threshold=getattr(settings, threshold_name))
+    return shot_metrics(np.where(scored, ceiling, np.nan), share, scoring)
 
 
 TABLE_COLUMNS = ("n_shots", "n_scored", "crevassed_share", "roc_auc", "brier",
