@@ -23,8 +23,8 @@ slopes of several degrees on the trunk against 0.1-1 degrees in the interior.
 
 The depths were then calibrated against the real GLAS shots of the lower trunk
 (``results/eval/realism.json``; ``docs/real-data.md``): a zone's crevasses are
-6-18 m deep on average (log-uniform), each crevasse 2.5 u^1.5 times that (u
-uniform: most shallower, a few up to 2.5 times deeper, up to 45 m), and every block
+5-16 m deep on average (log-uniform), each crevasse 2.5 u^1.5 times that (u
+uniform: most shallower, a few up to 2.5 times deeper, up to 40 m), and every block
 between crevasses is heaved by up to 0.6 times the zone's depth and tilted, so that
 from a block's top to the floor of the crevasse beside it the relief reaches 50 m.
 Deeper zones made the synthetic returns broader than the real ones; level block
@@ -91,7 +91,7 @@ class TrunkParams:
         default_factory=lambda: {"crevasses": 0.2, "crossing_crevasses": 0.4,
                                  "serac_field": 0.4})
     spacing_m: tuple[float, float] = (20.0, 40.0)
-    depth_m: tuple[float, float] = (6.0, 18.0)
+    depth_m: tuple[float, float] = (5.0, 16.0)
     width_share: tuple[float, float] = (0.5, 0.8)
     depth_spread: float = 0.9
     depth_skew: float = 1.5
