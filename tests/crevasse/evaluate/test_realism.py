@@ -73,21 +73,45 @@ def test_the_band_is_the_real_shots_widened_or_the_configured_one():
     assert elevation_band(np.array([np.nan]), RealismSettings()) is None
 
 
-def write_shots(path, elevations):
+def write_shots(path, elevations, flags=None):
     group = create_group(path)
     write_array(group, "waveform", noisy([gaussian(300, 4, 1)] * len(elevations)),
                 ("shot", "sample"))
     write_array(group, "elevation", np.array(elevations, np.float64), ("shot",))
+    flags = np.zeros(len(elevations), np.int8) if flags is None else np.array(flags, np.int8)
+    write_array(group, "elev_use_flg", flags, ("shot",))
     return path
 
 
 def test_only_synthetic_shots_in_the_band_are_compared_and_named(tmp_path):
-    stores = {"L2A": write_shots(tmp_path / "L2A.zarr", [100, 1500, 300]),
+    stores = {"L2A": write_shots(tmp_path / "L2A.zarr", [100, 1500, 300], [0, 0, 1]),
               "L1A": write_shots(tmp_path / "L1A.zarr", [2000, 400])}
-    waveforms, names, matched = synthetic_shots(stores, (0.0, 500.0))
+    waveforms, names, flagged, matched = synthetic_shots(stores, (0.0, 500.0))
     assert matched and names == [("L1A", 1), ("L2A", 0), ("L2A", 2)] and len(waveforms) == 3
-    _, names, matched = synthetic_shots(stores, (5000.0, 6000.0))
+    np.testing.assert_array_equal(flagged, [False, False, True])
+    _, names, _, matched = synthetic_shots(stores, (5000.0, 6000.0))
     assert not matched and len(names) == 5
+
+
+def test_cloud_flagged_shots_are_left_out_of_the_comparison_but_reported(tmp_path):
+    real = tmp_path / "real.txt"
+    rng = np.random.default_rng(3)
+    rows = []
+    for _ in range(4):  # text extract: lat, lon, elevation (mm), 48 transmit, 544 received
+        received = np.clip(np.round(30 + rng.normal(0, 1, 544)), 0, 255)
+        received[200:230] += 80
+        rows.append(" ".join(str(int(v)) for v in [69_100_000, 310_500_000, 300_000,
+                                                  *[30] * 48, *received]))
+    real.write_text("\n".join(rows) + "\n")
+    stores = {"L2A": write_shots(tmp_path / "L2A.zarr", [250, 320, 1500, 300], [0, 1, 0, 0])}
+    report, _, synthetic = realism_report([real], stores, tmp_path / "realism.json")
+    assert report["n_synthetic_in_band"] == 3 and report["n_cloud_flagged"] == 1
+    assert report["n_synthetic"] == 2 and report["synthetic_shots"] == [["L2A", 0], ["L2A", 3]]
+    assert all(len(v) == 2 for v in synthetic.values())
+    assert set(report["statistics_in_band"]) == set(report["statistics"])
+    kept, _, everything = realism_report([real], stores, tmp_path / "all.json",
+                                         RealismSettings(exclude_cloud_flagged=False))
+    assert kept["n_synthetic"] == 3 and len(everything["snr"]) == 3
 
 
 def test_without_real_shots_the_report_says_so(tmp_path):

@@ -26,7 +26,12 @@ Per shot, on the received waveform in volts:
 For each statistic the report gives both medians and the two-sample
 Kolmogorov–Smirnov statistic (:func:`scipy.stats.ks_2samp`) between the real
 shots and the synthetic shots of the same setting: those whose surface
-elevation lies in the band of the real shots.
+elevation lies in the band of the real shots and, with ``exclude_cloud_flagged``
+(the default), that the product does not flag as cloudy (``elev_use_flg``): the
+real shots are one clear pass, as shots chosen for crevasse mapping are, so the
+synthetic ones are the shots a user would choose too. The flag is the imperfect
+one of the product, never the simulator's truth, so some cloudy shots stay in.
+``statistics_in_band`` gives the same comparison with every shot in the band.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ class RealismSettings:
     smoothing_ns: float = 2.0
     elevation_band_m: tuple[float, float] | None = None
     band_margin_m: float = 100.0
+    exclude_cloud_flagged: bool = True
 
 
 def waveform_statistics(waveform_v: np.ndarray, settings: RealismSettings | None = None
@@ -133,23 +139,27 @@ def elevation_band(real_elevation: np.ndarray, settings: RealismSettings
 
 
 def synthetic_shots(stores: Mapping[str, str | Path], band: tuple[float, float] | None
-                    ) -> tuple[np.ndarray, list[tuple[str, int]], bool]:
-    """Waveforms of the synthetic shots in the band, their (campaign, shot), and whether
-    any fell in it (if none did, every shot is returned, so that the report still says
-    how far the world is from the real shots). Only the chosen waveforms are read."""
+                    ) -> tuple[np.ndarray, list[tuple[str, int]], np.ndarray, bool]:
+    """Waveforms of the synthetic shots in the band, their (campaign, shot), whether the
+    product flags each as cloudy, and whether any fell in the band (if none did, every
+    shot is returned, so that the report still says how far the world is from the real
+    shots). Only the chosen waveforms are read."""
     campaigns = sorted(stores)
-    elevation = {c: read_shot_arrays(stores[c], ["elevation"])["elevation"] for c in campaigns}
-    inside = {c: np.ones(len(z), bool) if band is None else (z >= band[0]) & (z <= band[1])
-              for c, z in elevation.items()}
+    arrays = {c: read_shot_arrays(stores[c], ["elevation", "elev_use_flg"]) for c in campaigns}
+    inside = {c: np.ones(len(a["elevation"]), bool) if band is None
+              else (a["elevation"] >= band[0]) & (a["elevation"] <= band[1])
+              for c, a in arrays.items()}
     band_matched = any(rows.any() for rows in inside.values())
     chosen = {c: np.flatnonzero(rows) if band_matched else np.arange(len(rows))
               for c, rows in inside.items()}
     waveforms = [open_group(stores[c])["waveform"].get_orthogonal_selection(
         (chosen[c], slice(None))) for c in campaigns if len(chosen[c])]
     names = [(c, int(i)) for c in campaigns for i in chosen[c]]
+    flagged = np.concatenate([arrays[c]["elev_use_flg"][chosen[c]] == 1 for c in campaigns]
+                             ) if campaigns else np.zeros(0, bool)
     if not waveforms:
-        return np.zeros((0, N_LONG_SAMPLES), np.float32), names, band_matched
-    return np.concatenate(waveforms), names, band_matched
+        return np.zeros((0, N_LONG_SAMPLES), np.float32), names, flagged, band_matched
+    return np.concatenate(waveforms), names, flagged, band_matched
 
 
 def realism_report(real_inputs: Sequence[str | Path], shot_stores: Mapping[str, str | Path],
@@ -186,17 +196,22 @@ def realism_report(real_inputs: Sequence[str | Path], shot_stores: Mapping[str, 
         return result, empty, dict(empty)
     arrays, _, sources, _ = read_campaign(present)
     band = elevation_band(arrays["elevation"], settings)
-    synthetic, names, band_matched = synthetic_shots(shot_stores, band)
+    synthetic, names, flagged, band_matched = synthetic_shots(shot_stores, band)
     real_stats = waveform_statistics(arrays["waveform"], settings)
-    synthetic_stats = waveform_statistics(synthetic, settings)
+    in_band_stats = waveform_statistics(synthetic, settings)
+    keep = ~flagged if settings.exclude_cloud_flagged else np.ones(len(synthetic), bool)
+    synthetic_stats = {name: values[keep] for name, values in in_band_stats.items()}
     result.update({
         "real_sources": sources,
-        "n_real": len(arrays["waveform"]), "n_synthetic": len(synthetic),
+        "n_real": len(arrays["waveform"]), "n_synthetic": int(keep.sum()),
+        "n_synthetic_in_band": len(synthetic), "n_cloud_flagged": int(flagged.sum()),
         "real_elevation_m": _range(arrays["elevation"]),
         "elevation_band_m": list(band) if band else None,
         "band_matched": band_matched,
         "statistics": compare(real_stats, synthetic_stats),
-        "synthetic_shots": [[campaign, int(i)] for campaign, i in names],
+        "statistics_in_band": compare(real_stats, in_band_stats),
+        "synthetic_shots": [[campaign, int(i)] for (campaign, i), k in zip(names, keep,
+                                                                            strict=True) if k],
     })
     if not band_matched:
         result["note"] = (f"no synthetic shot lies in the real shots' elevation band {band}; "
