@@ -516,9 +516,13 @@ def test_realism_compares_the_real_jakobshavn_shots_with_the_synthetic_ones(test
     snakemake(workdir, "results/eval/realism.json", "--configfile",
               str(REPO / "config/test.yaml"), str(here))
     report = json.loads((workdir / "results/eval/realism.json").read_text())
-    n_synthetic = sum(zarr.open_group(str(p), mode="r")["waveform"].shape[0]
-                      for p in (workdir / "results/shots").glob("*.zarr"))
-    assert report["n_real"] == 106 and report["n_synthetic"] == n_synthetic
+    flags = np.concatenate([zarr.open_group(str(p), mode="r")["elev_use_flg"][:]
+                            for p in sorted((workdir / "results/shots").glob("*.zarr"))])
+    n_synthetic = int((flags == 0).sum())  # the shots the product flags as cloudy are left out
+    assert 0 < n_synthetic < len(flags)
+    assert report["n_real"] == 106 and report["n_synthetic_in_band"] == len(flags)
+    assert report["n_cloud_flagged"] == len(flags) - n_synthetic
+    assert report["n_synthetic"] == n_synthetic
     assert report["real_elevation_m"] == [119.441, 662.665]
     assert report["band_matched"] is False  # the test world lies far above the trunk
     assert len(report["synthetic_shots"]) == n_synthetic
