@@ -15,7 +15,7 @@ def test_synth_flights_writes_iodms3_frames_and_truth(tmp_path):
                  "--flight", "T1", "--out", str(out), "--truth", str(truth)])
     assert code == 0
     frames = sorted((out / "T1").glob("IODMS3_*_DEM.tif"))
-    assert len(frames) == 2
+    assert len(frames) == 3
     with rasterio.open(frames[0]) as src:
         assert src.crs.to_epsg() == 3413
         assert src.nodata == -32767.0
@@ -23,7 +23,7 @@ def test_synth_flights_writes_iodms3_frames_and_truth(tmp_path):
         assert "CRYOLEARN_WORLD" in src.tags()
     with rasterio.open(frames[1]) as src:
         assert abs(src.transform.a - 0.4524) < 1e-9  # pixel sizes differ frame to frame
-    assert len(list((truth / "T1").glob("*_class.tif"))) == 2
+    assert len(list((truth / "T1").glob("*_class.tif"))) == 3
 
 
 def test_unknown_flight_is_refused(tmp_path, capsys):

@@ -187,8 +187,8 @@ def test_end_to_end_normalises_every_library_tile(test_run):
 def test_end_to_end_organises_tiles_into_clusters(test_run):
     n = zarr.open_group(str(test_run / "results/library.zarr"), mode="r")["hash"].shape[0]
     som = zarr.open_group(str(test_run / "results/som/som.zarr"), mode="r")
-    assert som["codebook"].shape == (2, 3, 20 * 20)
-    assert som["bmu"].shape == (n,) and 0 <= som["bmu"][:].min() <= som["bmu"][:].max() < 6
+    assert som["codebook"].shape == (3, 4, 20 * 20)
+    assert som["bmu"].shape == (n,) and 0 <= som["bmu"][:].min() <= som["bmu"][:].max() < 12
     assert som["quantisation_error"].shape == (4,)
     assert som["quantisation_error"][-1] < som["quantisation_error"][0]
     clusters = zarr.open_group(str(test_run / "results/clusters/clusters.zarr"), mode="r")
@@ -326,12 +326,17 @@ def test_end_to_end_maps_crevasse_probability_per_year_and_change(test_run):
     for campaign in ("L2A", "L3I"):
         shots = zarr.open_group(str(test_run / f"results/crevasse/{campaign}.zarr"), mode="r")
         matches = zarr.open_group(str(test_run / f"results/matches/{campaign}.zarr"), mode="r")
-        p = shots["probability"][:]
+        p = shots["matching_probability"][:]
         assert p.shape == matches["matched"].shape
         np.testing.assert_allclose(p, expected_probability(
             test_run, campaign, test_run / "results/clusters/labels_synthetic_truth.yaml", 1),
             rtol=1e-6)
         assert np.all(np.isnan(p[~matches["matched"][:]]))
+        # the published probability is the classifier's (probability.source: classifier)
+        classified = zarr.open_group(str(test_run / f"results/classified/{campaign}.zarr"),
+                                     mode="r")
+        np.testing.assert_array_equal(shots["probability"][:], classified["probability"][:])
+        assert shots.attrs["source"] == "classifier"
         k = matches["neighbour"].shape[1]
         assert np.all(shots["n_known"][:] + shots["n_unknown"][:] <= k)
     grid = json.loads((test_run / "results/maps/grid.json").read_text())
@@ -375,6 +380,43 @@ def test_end_to_end_maps_crevasse_probability_per_year_and_change(test_run):
     assert regions["trunk"]["n_shots"] == 0
     for name in ("crevasse_maps", "crevasse_change", "crevasse_reliability"):
         assert_figure(test_run, name)
+
+
+def test_end_to_end_trains_the_classifier_on_the_labelled_library_and_scores_it(test_run):
+    from cryolearn.crevasse.classify.model import Classifier
+
+    report = json.loads((test_run / "results/eval/classifier_training.json").read_text())
+    library = zarr.open_group(str(test_run / "results/library.zarr"), mode="r")
+    clusters = zarr.open_group(str(test_run / "results/clusters/clusters.zarr"), mode="r")
+    labelled = clusters["tile_label"][:] >= 0
+    held_out = library["split"][:] == "holdout"
+    # every labelled tile, with both campaigns' pulses, four draws each (a return or two
+    # may fall below the leading-edge threshold)
+    assert report["n_tiles"] == {"train": int((labelled & ~held_out).sum()),
+                                 "holdout": int((labelled & held_out).sum())}
+    assert 0.95 * 8 * report["n_tiles"]["train"] <= report["n_examples"]["train"] <= (
+        8 * report["n_tiles"]["train"])
+    assert report["campaigns"] == ["L2A", "L3I"]
+    model = Classifier.load(test_run / "results/models/classifier.pkl")
+    assert model.campaigns == ["L2A", "L3I"]
+    for campaign in ("L2A", "L3I"):
+        classified = zarr.open_group(str(test_run / f"results/classified/{campaign}.zarr"),
+                                     mode="r")
+        p = classified["probability"][:]
+        assert np.isfinite(p).mean() > 0.9 and np.nanmin(p) >= 0 and np.nanmax(p) <= 1
+    scores = json.loads((test_run / "results/eval/crevasse.json").read_text())
+    matching = scores["methods"]["matching"]
+    assert matching["overall"]["n_shots"] == scores["overall"]["n_shots"]
+    # one repeat track: one fold; cloud-free shots are the simulator's clear ones
+    assert scores["folds"]["n_folds"] == 1
+    assert scores["folds"]["all"]["roc_auc"]["per_fold"] == [scores["overall"]["roc_auc"]]
+    n_clear = 0
+    for campaign in ("L2A", "L3I"):
+        shots = zarr.open_group(str(test_run / f"results/crevasse/{campaign}.zarr"), mode="r")
+        truth = zarr.open_group(str(test_run / f"resources/demo/truth/glas/{campaign}.zarr"),
+                                mode="r")
+        n_clear += int((~truth["cloudy"][:][truth_rows_for_shots(shots, truth)]).sum())
+    assert scores["cloud_free"]["n_shots"] == n_clear
 
 
 def test_end_to_end_maps_the_bed_and_scores_every_method_on_held_out_lines(test_run):
@@ -483,11 +525,18 @@ def test_real_glas_shots_run_to_a_2007_map_without_shot_truth(test_run, tmp_path
     # in time order the returns sit late in the record: peaks about 390 ns in
     assert 370 <= np.median(np.argmax(shots["waveform"][:], axis=1)) <= 400
     crevasse = zarr.open_group(str(workdir / "results/crevasse/L3H.zarr"), mode="r")
-    probability = crevasse["probability"][:]
+    matching = crevasse["matching_probability"][:]
     labels_file = workdir / "results/clusters/labels_synthetic_truth.yaml"
-    assert probability.shape == (106,)
-    np.testing.assert_allclose(probability, expected_probability(workdir, "L3H", labels_file, 1),
+    assert matching.shape == (106,)
+    np.testing.assert_allclose(matching, expected_probability(workdir, "L3H", labels_file, 1),
                                rtol=1e-6)
+    # the classifier, trained for the L3H pulse measured from the real transmit records,
+    # gives every real shot with a return a probability
+    assert "classify_shots" in rules and "train_classifier" in rules
+    classified = zarr.open_group(str(workdir / "results/classified/L3H.zarr"), mode="r")
+    assert classified.attrs["trained_for"] == ["L3H"]
+    np.testing.assert_array_equal(crevasse["probability"][:], classified["probability"][:])
+    assert np.isfinite(classified["probability"][:]).all()
     with rasterio.open(workdir / "results/maps/crevasse_2007.tif") as src:
         assert src.crs.to_epsg() == 3413 and np.isfinite(src.read(1)).any()
     assert_figure(workdir, "matches")

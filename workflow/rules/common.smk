@@ -205,6 +205,13 @@ def labels_file():
     return config["labels"]["file"]
 
 
+def classified_store(wildcards):
+    """The classifier's store of a campaign, when it gives the published probability."""
+    if config["probability"]["source"] != "classifier":
+        return []
+    return f"results/classified/{wildcards.campaign}.zarr"
+
+
 def campaign_year(name):
     """Calendar year a campaign is mapped in: config, the synthetic date, or the GLAS table."""
     overrides = config["maps"]["campaign_years"]

@@ -8,6 +8,7 @@ rule shot_probabilities:
         clusters="results/clusters/clusters.zarr",
         library="results/library.zarr",
         labels=labels_file(),
+        classified=classified_store,
     output:
         directory("results/crevasse/{campaign}.zarr"),
     params:

@@ -87,3 +87,57 @@ def test_each_truth_is_scored_with_its_own_threshold_overall_and_per_region():
     assert zones["roc_auc"] == pytest.approx(5 / 6)  # of six pairs only 0.2 (in) < 0.7 (out)
     shots["L2A"].open_share = None  # a truth store written before the second truth
     assert truth_metrics(shots, "open_crevasses", settings) is None
+
+
+def test_folds_are_strips_of_adjacent_tracks_and_never_share_ground():
+    from cryolearn.crevasse.evaluate.crevasse import track_folds
+
+    # six repeat tracks 500 m apart, flown north-north-east in a shuffled order, each
+    # pass off its track by up to 100 m; two adjacent tracks a fold
+    rng = np.random.default_rng(5)
+    heading = np.radians(20.0)
+    along, across = np.array([np.sin(heading), np.cos(heading)]), np.array(
+        [np.cos(heading), -np.sin(heading)])
+    order = np.array([4, 0, 5, 2, 1, 3])  # track id -> position across
+    x, y, track = [], [], []
+    for t, position in enumerate(order):
+        s = np.arange(0, 20000, 170.0)
+        offset = 500.0 * position + rng.uniform(-100.0, 100.0) + rng.normal(0, 5.0, len(s))
+        xy = s[:, None] * along + offset[:, None] * across
+        x.append(xy[:, 0] - 180000.0)
+        y.append(xy[:, 1] - 2280000.0)
+        track.append(np.full(len(s), t))
+    x, y, track = map(np.concatenate, (x, y, track))
+    fold = track_folds(x, y, track, tracks_per_fold=2)
+    assert sorted(np.unique(fold).tolist()) == [0, 1, 2]
+    # tracks at positions 0-1, 2-3, 4-5 share a fold: ids (1, 4), (3, 5), (0, 2)
+    folds_of_tracks = {frozenset(np.unique(track[fold == f]).tolist()) for f in range(3)}
+    assert folds_of_tracks == {frozenset({1, 4}), frozenset({3, 5}), frozenset({0, 2})}
+    # no shot of one fold lies within 250 m of a shot of another
+    from scipy.spatial import cKDTree
+
+    for f in range(3):
+        inside, outside = fold == f, fold != f
+        distance, _ = cKDTree(np.c_[x[outside], y[outside]]).query(np.c_[x[inside], y[inside]])
+        assert distance.min() > 250.0
+
+
+def test_per_fold_scores_and_the_matching_method_beside_the_classifier():
+    from cryolearn.crevasse.evaluate.crevasse import CampaignShots, truth_metrics
+
+    # two tracks, one a fold each: the classifier ranks both perfectly, matching one only
+    share = np.array([0.5, 0.0, 0.5, 0.0, 0.5, 0.0, 0.5, 0.0])
+    classifier = np.array([0.9, 0.1, 0.8, 0.2, 0.7, 0.3, 0.6, 0.4])
+    matching = np.array([0.9, 0.1, 0.8, 0.2, 0.3, 0.7, 0.4, 0.6])
+    track = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    cloudy = np.array([0, 0, 1, 1, 0, 0, 1, 1], bool)
+    shots = {"L2A": CampaignShots("L2A", np.arange(8.0), 1000.0 * track, classifier, share,
+                                  2004.8, share, np.zeros(8), matching, cloudy, track)}
+    block = truth_metrics(shots, "open_crevasses", CrevasseEvaluation())
+    assert block["folds"]["n_folds"] == 2
+    assert block["folds"]["all"]["roc_auc"] == {"mean": 1.0, "sd": 0.0, "per_fold": [1.0, 1.0]}
+    matching_folds = block["methods"]["matching"]["folds"]["all"]["roc_auc"]
+    assert matching_folds["per_fold"] == [1.0, 0.0] and matching_folds["mean"] == 0.5
+    assert block["cloud_free"]["n_scored"] == 4 and block["cloud_free"]["roc_auc"] == 1.0
+    # pooled, matching ranks 12 of the 16 pairs right
+    assert block["methods"]["matching"]["overall"]["roc_auc"] == 0.75

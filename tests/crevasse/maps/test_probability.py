@@ -71,13 +71,46 @@ def test_probability_store_joins_matches_clusters_and_labels(tmp_path):
                             x=np.array([0.0, 1.0, 2.0]), y=np.zeros(3))
     out = tmp_path / "crevasse.zarr"
     attrs = probability_store(matches, paths["clusters"], paths["library"], labels, out,
-                              ProbabilitySettings(min_known=1))
+                              ProbabilitySettings(min_known=1, source="matching"))
     group = open_group(out)
     np.testing.assert_allclose(group["probability"][:], [2 / 3, 1 / 3, np.nan], rtol=1e-6)
     np.testing.assert_array_equal(group["n_unknown"][:], [1, 1, 0])
     assert attrs["n_with_probability"] == 2 and attrs["n_matched"] == 2
     assert attrs["unknown_neighbour_share"] == pytest.approx(2 / 8)
     np.testing.assert_array_equal(group["x"][:], [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(group["matching_probability"][:], group["probability"][:])
+
+
+def test_the_classifiers_probability_is_published_beside_the_matches(tmp_path):
+    tile_label = np.array([0, 0, 1, 1])
+    paths = write_clustering(tmp_path, tile_label, 2)
+    clustering = Clustering.of_store(paths["clusters"])
+    labels = tmp_path / "labels.yaml"
+    write_labels(labels, ClusterLabels({0: "crevasse", 1: "not_crevasse"},
+                                       fingerprint=clustering.fingerprint))
+    matches = write_matches(tmp_path / "L3A.zarr", np.array([[0, 1, 2], [2, 3, 0]]),
+                            np.ones((2, 3)), np.array([True, True]), np.zeros(2), np.zeros(2))
+    classified = create_group(tmp_path / "classified.zarr")
+    write_array(classified, "probability", np.array([0.1, np.nan], np.float32), ("shot",))
+    write_array(classified, "rec_ndx", np.arange(2, dtype=np.int64), ("shot",))
+    write_array(classified, "shot_count", np.ones(2, np.int32), ("shot",))
+    out = tmp_path / "crevasse.zarr"
+    attrs = probability_store(matches, paths["clusters"], paths["library"], labels, out,
+                              ProbabilitySettings(min_known=1), tmp_path / "classified.zarr")
+    group = open_group(out)
+    np.testing.assert_allclose(group["probability"][:], [0.1, np.nan])
+    np.testing.assert_allclose(group["matching_probability"][:], [2 / 3, 1 / 3], rtol=1e-6)
+    assert attrs["source"] == "classifier" and attrs["n_with_probability"] == 1
+    # a classifier store of other shots is refused, and nothing is written
+    classified["rec_ndx"][:] = np.array([5, 6])
+    with pytest.raises(ValueError, match="rec_ndx differs"):
+        probability_store(matches, paths["clusters"], paths["library"], labels,
+                          tmp_path / "other.zarr", ProbabilitySettings(min_known=1),
+                          tmp_path / "classified.zarr")
+    assert not (tmp_path / "other.zarr").exists()
+    with pytest.raises(ValueError, match="needs the campaign's results/classified store"):
+        probability_store(matches, paths["clusters"], paths["library"], labels,
+                          tmp_path / "none.zarr", ProbabilitySettings(min_known=1))
 
 
 def test_probability_store_refuses_a_library_of_other_tiles(tmp_path):

@@ -52,6 +52,11 @@ class CrevasseEvaluation:
     cell_sample_m: float = 25.0
     open_truth_threshold: float = 0.1
     primary_truth: str = "open_crevasses"
+    tracks_per_fold: int = 1
+
+    def __post_init__(self) -> None:
+        if self.tracks_per_fold < 1:
+            raise ValueError("crevasse_evaluation.tracks_per_fold must be at least 1")
 
 
 #: the two truths of a shot: name → (CampaignShots attribute, threshold setting, definition)
@@ -136,6 +141,9 @@ class CampaignShots:
     year: float  #: decimal year of the campaign's truth
     open_share: np.ndarray | None = None  #: footprint share over open crevasses
     trunk_weight: np.ndarray | None = None  #: how much of the outlet trunk each shot is in
+    matching_probability: np.ndarray | None = None  #: the matches' share, beside a classifier's
+    cloudy: np.ndarray | None = None  #: the simulator's own cloud mask (truth, not the flag)
+    track: np.ndarray | None = None  #: repeat ground track of each shot
 
 
 def load_campaign(probability_store: str | Path, truth_store: str | Path) -> CampaignShots:
@@ -143,41 +151,134 @@ def load_campaign(probability_store: str | Path, truth_store: str | Path) -> Cam
     shots = open_group(probability_store)
     truth = open_group(truth_store)
     rows = truth_rows_for_shots(shots, truth)
+
+    def truth_of(name: str) -> np.ndarray | None:
+        return truth[name][:][rows] if name in truth else None
+
     return CampaignShots(
         campaign=str(shots.attrs.get("campaign", Path(probability_store).stem)),
         x=shots["x"][:], y=shots["y"][:], probability=shots["probability"][:],
         truth_share=truth["crevassed_fraction"][:][rows], year=float(truth.attrs["year"]),
-        open_share=(truth["open_crevasse_fraction"][:][rows]
-                    if "open_crevasse_fraction" in truth else None),
-        trunk_weight=truth["trunk_weight"][:][rows] if "trunk_weight" in truth else None)
+        open_share=truth_of("open_crevasse_fraction"),
+        trunk_weight=truth_of("trunk_weight"), cloudy=truth_of("cloudy"), track=truth_of("track"),
+        matching_probability=(shots["matching_probability"][:]
+                              if shots.attrs.get("source") == "classifier" else None))
 
 
 def truth_metrics(shots: Mapping[str, CampaignShots], truth: str,
                   settings: CrevasseEvaluation) -> dict[str, Any] | None:
-    """Scores against one truth of :data:`TRUTHS`: overall, per campaign, per region.
+    """Scores against one truth of :data:`TRUTHS`: overall, cloud-free, per campaign,
+    per region and per fold of repeat tracks.
 
     ``None`` when a truth store predates that truth. The regions are ``trunk`` and
     ``interior`` (see :data:`TRUNK_WEIGHT`); a world without a trunk has only interior.
+    When the published probability is the classifier's, ``methods.matching`` scores the
+    matches' share on the same shots.
     """
     attribute, threshold_name, definition = TRUTHS[truth]
     if not shots or any(getattr(s, attribute) is None for s in shots.values()):
         return None
     threshold = getattr(settings, threshold_name)
     scoring = replace(settings, truth_threshold=threshold)
-    pooled = {name: np.concatenate([getattr(s, name) for s in shots.values()])
-              for name in ("probability", attribute)}
+    share = np.concatenate([getattr(s, attribute) for s in shots.values()])
+    groups = shot_groups(shots, settings.tracks_per_fold)
+    probability = np.concatenate([s.probability for s in shots.values()])
+    block = {"definition": definition.format(threshold=threshold),
+             **group_metrics(probability, share, groups, scoring),
+             "campaigns": {c: shot_metrics(s.probability, getattr(s, attribute), scoring)
+                           for c, s in shots.items()}}
+    if all(s.matching_probability is not None for s in shots.values()):
+        matching = np.concatenate([s.matching_probability for s in shots.values()])
+        block["methods"] = {"matching": group_metrics(matching, share, groups, scoring)}
+    return block
+
+
+@dataclass
+class ShotGroups:
+    """Pooled shots' region, cloud mask and fold."""
+
+    in_trunk: np.ndarray
+    cloudy: np.ndarray | None
+    fold: np.ndarray | None
+    tracks_per_fold: int
+
+
+def shot_groups(shots: Mapping[str, CampaignShots], tracks_per_fold: int) -> ShotGroups:
+    """Region, cloudiness and fold of every pooled shot (in the order of ``shots``)."""
     weight = np.concatenate([np.zeros(len(s.probability)) if s.trunk_weight is None
                              else s.trunk_weight for s in shots.values()])
-    in_trunk = weight >= TRUNK_WEIGHT
-    return {
-        "definition": definition.format(threshold=threshold),
-        "overall": shot_metrics(pooled["probability"], pooled[attribute], scoring),
-        "campaigns": {c: shot_metrics(s.probability, getattr(s, attribute), scoring)
-                      for c, s in shots.items()},
-        "regions": {name: shot_metrics(pooled["probability"][where], pooled[attribute][where],
-                                       scoring)
-                    for name, where in (("trunk", in_trunk), ("interior", ~in_trunk))},
+    cloudy = (np.concatenate([s.cloudy for s in shots.values()]).astype(bool)
+              if all(s.cloudy is not None for s in shots.values()) else None)
+    fold = None
+    if all(s.track is not None for s in shots.values()):
+        fold = track_folds(np.concatenate([s.x for s in shots.values()]),
+                           np.concatenate([s.y for s in shots.values()]),
+                           np.concatenate([s.track for s in shots.values()]), tracks_per_fold)
+    return ShotGroups(weight >= TRUNK_WEIGHT, cloudy, fold, tracks_per_fold)
+
+
+def track_folds(x: np.ndarray, y: np.ndarray, track: np.ndarray, tracks_per_fold: int
+                ) -> np.ndarray:
+    """Fold of every shot: its repeat track's rank across track, ``tracks_per_fold`` a fold.
+
+    Tracks are ordered by their mean position along the shots' second principal axis
+    (across the tracks), so that a fold holds adjacent tracks and folds are spatially
+    disjoint strips, never random shots.
+    """
+    xy = np.stack([x, y], axis=1).astype(np.float64)
+    centred = xy - xy.mean(axis=0)
+    across = np.linalg.svd(centred, full_matrices=False)[2][-1] if len(xy) > 1 else np.zeros(2)
+    position = centred @ across
+    tracks = np.unique(track)
+    order = np.argsort([position[track == t].mean() for t in tracks])
+    rank = np.empty(len(tracks), np.int64)
+    rank[order] = np.arange(len(tracks))
+    return rank[np.searchsorted(tracks, track)] // tracks_per_fold
+
+
+def group_metrics(probability: np.ndarray, share: np.ndarray, groups: ShotGroups,
+                  scoring: CrevasseEvaluation) -> dict[str, Any]:
+    """Overall, cloud-free, per-region and per-fold scores of one set of probabilities."""
+    out: dict[str, Any] = {
+        "overall": shot_metrics(probability, share, scoring),
+        "regions": {name: shot_metrics(probability[where], share[where], scoring)
+                    for name, where in (("trunk", groups.in_trunk),
+                                        ("interior", ~groups.in_trunk))},
     }
+    if groups.cloudy is not None:
+        out["cloud_free"] = shot_metrics(probability[~groups.cloudy], share[~groups.cloudy],
+                                         scoring)
+    if groups.fold is not None:
+        out["folds"] = fold_summary(probability, share, groups, scoring)
+    return out
+
+
+def fold_summary(probability: np.ndarray, share: np.ndarray, groups: ShotGroups,
+                 scoring: CrevasseEvaluation) -> dict[str, Any]:
+    """Per fold of repeat tracks: AUC and Brier skill, over all and cloud-free shots,
+    with their mean and sd over folds."""
+    assert groups.fold is not None
+    folds = np.unique(groups.fold)
+    subsets = {"all": np.ones(len(probability), bool)}
+    if groups.cloudy is not None:
+        subsets["cloud_free"] = ~groups.cloudy
+    out: dict[str, Any] = {"n_folds": len(folds), "tracks_per_fold": groups.tracks_per_fold}
+    for name, keep in subsets.items():
+        per_fold = [shot_metrics(probability[(groups.fold == f) & keep],
+                                 share[(groups.fold == f) & keep], scoring) for f in folds]
+        out[name] = {
+            "n_scored": [m["n_scored"] for m in per_fold],
+            **{key: _spread([m[key] for m in per_fold]) for key in ("roc_auc", "brier_skill")},
+        }
+    return out
+
+
+def _spread(values: Sequence[float | None]) -> dict[str, Any]:
+    """Mean and sd (over folds with a value) and every fold's value."""
+    given = np.array([v for v in values if v is not None], np.float64)
+    return {"mean": float(given.mean()) if len(given) else None,
+            "sd": float(given.std(ddof=1)) if len(given) > 1 else None,
+            "per_fold": list(values)}
 
 
 def whole_cell_shares(world: Any, grid: RasterGrid, cells: np.ndarray, year: float,

@@ -17,14 +17,21 @@ from typing import Any
 
 import numpy as np
 
-from cryolearn.crevasse.surfaces.labels import CREVASSE, Clustering, read_labels
+from cryolearn.crevasse.surfaces.labels import (
+    CREVASSE,
+    UNKNOWN,
+    Clustering,
+    check_same_tiles,
+    tile_classes,
+)
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
 from cryolearn.settings import settings_from
 
 log = logging.getLogger(__name__)
 
 WEIGHTINGS = ("none", "inverse_distance")
-UNKNOWN = -1  #: class index of a tile in noise or in an unlabelled cluster
+#: what a shot's published probability is: the classifier's, or the share of its matches
+SOURCES = ("classifier", "matching")
 NO_NEIGHBOUR = -1  #: library row meaning "no neighbour" in a matches store
 
 
@@ -37,11 +44,15 @@ class ProbabilitySettings:
     weighting : 'none' (every tile counts 1) or 'inverse_distance'
     distance_floor : distances below this count as this (inverse weighting only)
     min_known : fewest labelled tiles among a shot's matches for a probability
+    source : ``classifier``: the published probability is the per-shot classifier's
+        (:mod:`cryolearn.crevasse.classify`), the matches' share kept beside it as
+        ``matching_probability``; ``matching``: the matches' share, as the original
     """
 
     weighting: str = "none"
     distance_floor: float = 0.01
     min_known: int = 3
+    source: str = "classifier"
 
     def __post_init__(self) -> None:
         if self.weighting not in WEIGHTINGS:
@@ -50,6 +61,8 @@ class ProbabilitySettings:
             raise ValueError("probability distance_floor must be positive")
         if self.min_known < 1:
             raise ValueError("probability min_known must be at least 1")
+        if self.source not in SOURCES:
+            raise ValueError(f"probability source {self.source!r}: one of {SOURCES}")
 
 
 @dataclass
@@ -109,47 +122,17 @@ def shot_probabilities(neighbour: np.ndarray, distance: np.ndarray, tile_class: 
         n_unknown=(valid & ~known).sum(axis=1).astype(np.int16))
 
 
-def tile_classes(clustering: Clustering, labels_path: str | Path
-                 ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
-    """Class index of every library tile through its cluster's label; -1 for unknown.
-
-    Returns
-    -------
-    tile_class : (n_tiles,) int32
-    classes : class names of the labels file
-    provenance : labels file, fingerprint, labelled and noise shares
-    """
-    labels = read_labels(labels_path, clustering)
-    if not labels.labels:
-        log.warning("%s labels no cluster: every shot's tiles are unknown", labels_path)
-    cluster_class = labels.label_of_cluster(clustering.n_clusters)
-    tile_label = clustering.tile_label
-    tile_class = np.where(tile_label >= 0, cluster_class[np.maximum(tile_label, 0)], UNKNOWN)
-    provenance = {
-        "labels": str(labels_path), "fingerprint": clustering.fingerprint,
-        "labelled_clusters": len(labels.labels), "n_clusters": clustering.n_clusters,
-        "noise_tile_share": float((tile_label < 0).mean()) if len(tile_label) else 0.0,
-        "unknown_tile_share": float((tile_class < 0).mean()) if len(tile_class) else 0.0,
-    }
-    return tile_class.astype(np.int32), labels.classes, provenance
-
-
-def check_same_tiles(clustering: Clustering, library_store: str | Path) -> None:
-    """Refuse a clustering whose tiles are not the library's, row for row."""
-    library_hash = open_group(library_store)["hash"][:]
-    if len(clustering.hash) != len(library_hash) or np.any(clustering.hash != library_hash):
-        raise ValueError(f"{clustering.path}: its tiles are not those of {library_store} "
-                         "(rows or hashes differ); rebuild the clusters from this library")
-
-
 def probability_store(matches_store: str | Path, clusters_store: str | Path,
                       library_store: str | Path, labels_path: str | Path,
-                      out_store: str | Path, settings: ProbabilitySettings) -> dict[str, Any]:
-    """Write ``results/crevasse/{campaign}.zarr`` from a campaign's matches.
+                      out_store: str | Path, settings: ProbabilitySettings,
+                      classified_store: str | Path | None = None) -> dict[str, Any]:
+    """Write ``results/crevasse/{campaign}.zarr`` from a campaign's matches (and classifier).
 
-    The store holds, per shot, ``probability`` (NaN where none), ``class_share``
-    [shot, class], ``n_neighbours``, ``n_known``, ``n_unknown`` and the shot's
-    ``x``, ``y``, ``lat``, ``lon``, ``time``, ``rec_ndx``, ``shot_count``.
+    The store holds, per shot, ``probability`` (NaN where none: the classifier's with
+    ``source: classifier``, else the matches'), ``matching_probability`` (the share of
+    labelled matched tiles in crevasse clusters), ``class_share`` [shot, class],
+    ``n_neighbours``, ``n_known``, ``n_unknown`` and the shot's ``x``, ``y``, ``lat``,
+    ``lon``, ``time``, ``rec_ndx``, ``shot_count``.
 
     Returns
     -------
@@ -168,14 +151,20 @@ def probability_store(matches_store: str | Path, clusters_store: str | Path,
     matched = matches["matched"][:]
     result.probability[~matched] = np.nan
     counts = _counts(result, matched, settings)
+    published, meaning = result.probability, MATCHING_MEANING
+    if settings.source == "classifier":
+        published, meaning = _classifier_probability(classified_store, matches), CLASSIFIER_MEANING
+        counts["n_with_probability"] = int(np.isfinite(published).sum())
     attrs = {"campaign": matches.attrs.get("campaign", ""), "classes": classes,
-             "weighting": settings.weighting, "distance_floor": settings.distance_floor,
-             "min_known": settings.min_known, "matches": str(matches_store),
+             "source": settings.source, "weighting": settings.weighting,
+             "distance_floor": settings.distance_floor, "min_known": settings.min_known,
+             "matches": str(matches_store), "classified": str(classified_store or ""),
              **provenance, **counts}
     with atomic_store(out_store) as tmp:
         group = create_group(tmp, attrs)
-        write_array(group, "probability", result.probability, ("shot",),
-                    {"meaning": "share of labelled matched tiles in crevasse clusters"})
+        write_array(group, "probability", published, ("shot",), {"meaning": meaning})
+        write_array(group, "matching_probability", result.probability, ("shot",),
+                    {"meaning": MATCHING_MEANING})
         write_array(group, "class_share", result.class_share, ("shot", "class"),
                     {"classes": classes})
         for name in ("n_neighbours", "n_known", "n_unknown"):
@@ -187,6 +176,23 @@ def probability_store(matches_store: str | Path, clusters_store: str | Path,
              attrs["campaign"], counts["n_with_probability"], counts["n_shots"],
              100 * counts["unknown_neighbour_share"])
     return attrs
+
+
+MATCHING_MEANING = "share of labelled matched tiles in crevasse clusters"
+CLASSIFIER_MEANING = "calibrated probability of the per-shot classifier"
+
+
+def _classifier_probability(classified_store: str | Path | None, matches: Any) -> np.ndarray:
+    """The classifier's probabilities, checked to be of the same shots in the same order."""
+    if classified_store is None:
+        raise ValueError("probability source 'classifier' needs the campaign's "
+                         "results/classified store")
+    classified = open_group(classified_store)
+    for key in ("rec_ndx", "shot_count"):
+        if not np.array_equal(classified[key][:], matches[key][:]):
+            raise ValueError(f"{classified_store}: its shots are not those of the matches "
+                             f"({key} differs); classify the campaign again")
+    return classified["probability"][:]
 
 
 def _counts(result: ShotProbabilities, matched: np.ndarray,

@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 CREVASSE = "crevasse"
 NOT_CREVASSE = "not_crevasse"
+UNKNOWN = -1  #: class index of a tile in noise or in an unlabelled cluster
 BASE_CLASSES: tuple[str, ...] = (CREVASSE, NOT_CREVASSE)
 _CLASS_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -234,3 +236,34 @@ def tile_count_notes(clustering: Clustering) -> dict[int, str]:
     return {c: f"{int(n)} tiles" for c, n in enumerate(clustering.tiles_per_cluster)}
 
 
+def tile_classes(clustering: Clustering, labels_path: str | Path
+                 ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+    """Class index of every library tile through its cluster's label; -1 for unknown.
+
+    Returns
+    -------
+    tile_class : (n_tiles,) int32
+    classes : class names of the labels file
+    provenance : labels file, fingerprint, labelled and noise shares
+    """
+    labels = read_labels(labels_path, clustering)
+    if not labels.labels:
+        log.warning("%s labels no cluster: every shot's tiles are unknown", labels_path)
+    cluster_class = labels.label_of_cluster(clustering.n_clusters)
+    tile_label = clustering.tile_label
+    tile_class = np.where(tile_label >= 0, cluster_class[np.maximum(tile_label, 0)], UNKNOWN)
+    provenance = {
+        "labels": str(labels_path), "fingerprint": clustering.fingerprint,
+        "labelled_clusters": len(labels.labels), "n_clusters": clustering.n_clusters,
+        "noise_tile_share": float((tile_label < 0).mean()) if len(tile_label) else 0.0,
+        "unknown_tile_share": float((tile_class < 0).mean()) if len(tile_class) else 0.0,
+    }
+    return tile_class.astype(np.int32), labels.classes, provenance
+
+
+def check_same_tiles(clustering: Clustering, library_store: str | Path) -> None:
+    """Refuse a clustering whose tiles are not the library's, row for row."""
+    library_hash = open_group(library_store)["hash"][:]
+    if len(clustering.hash) != len(library_hash) or np.any(clustering.hash != library_hash):
+        raise ValueError(f"{clustering.path}: its tiles are not those of {library_store} "
+                         "(rows or hashes differ); rebuild the clusters from this library")

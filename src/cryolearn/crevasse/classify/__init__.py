@@ -1,0 +1,1 @@
+"""A per-shot crevasse classifier learned from the labelled library (issue 22)."""

@@ -1,0 +1,260 @@
+"""Train, calibrate and apply the per-shot crevasse classifier.
+
+The model is scikit-learn's histogram gradient-boosted trees
+(:class:`~sklearn.ensemble.HistGradientBoostingClassifier`) on the features of
+:func:`~cryolearn.crevasse.classify.training.shot_features`. It is trained on the
+library's training split and calibrated on its held-out split: an isotonic
+regression (Zadrozny & Elkan 2002) from the trees' score to the observed
+frequency of crevasse labels among held-out library waveforms, degraded with
+fresh draws. No shot's truth is used anywhere: a shot's probability is what the
+labelled library says waveforms like it are.
+
+Trees, not a network: on the demo they train in seconds on two cores, are
+deterministic for a given seed, and need no GPU; :mod:`cryolearn.crevasse.classify`
+records the comparison in ``results/eval/crevasse_ablation.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import roc_auc_score
+
+from cryolearn.crevasse.classify.align import AlignSettings
+from cryolearn.crevasse.classify.pulses import surface_histograms
+from cryolearn.crevasse.classify.training import (
+    Examples,
+    ExampleSettings,
+    feature_names,
+    make_examples,
+    shot_features,
+)
+from cryolearn.crevasse.shots.augment import (
+    EmpiricalDistributions,
+    background_subtracted,
+    read_distributions,
+)
+from cryolearn.crevasse.surfaces.labels import (
+    CREVASSE,
+    Clustering,
+    check_same_tiles,
+    tile_classes,
+)
+from cryolearn.io.files import write_json_atomic
+from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
+from cryolearn.settings import settings_from
+
+log = logging.getLogger(__name__)
+
+HOLDOUT = "holdout"  #: the library split the calibration is fitted on
+
+
+@dataclass(frozen=True)
+class TreeSettings:
+    """The gradient-boosted trees (config ``classifier.trees``)."""
+
+    max_iter: int = 300
+    learning_rate: float = 0.1
+    max_leaf_nodes: int = 31
+    l2_regularization: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    """Everything that makes the classifier (config ``classifier``)."""
+
+    examples: ExampleSettings = field(default_factory=ExampleSettings)
+    align: AlignSettings = field(default_factory=AlignSettings)
+    trees: TreeSettings = field(default_factory=TreeSettings)
+    seed: int = 0
+
+
+def classifier_settings(section: Mapping[str, Any]) -> ClassifierSettings:
+    """:class:`ClassifierSettings` from config ``classifier``; unknown keys are refused."""
+    section = dict(section)
+    parts = {"examples": ExampleSettings, "align": AlignSettings, "trees": TreeSettings}
+    nested = {name: settings_from(cls, dict(section.pop(name, {})), f"classifier.{name}")
+              for name, cls in parts.items()}
+    return settings_from(ClassifierSettings, {**section, **nested}, "classifier")
+
+
+@dataclass
+class Classifier:
+    """A trained, calibrated classifier and how its features are made."""
+
+    trees: HistGradientBoostingClassifier
+    calibration: IsotonicRegression
+    settings: ClassifierSettings
+    campaigns: list[str]
+    feature_names: list[str]
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """The trees' uncalibrated crevasse score of feature rows."""
+        return self.trees.predict_proba(features)[:, 1]
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """Calibrated crevasse probability of feature rows."""
+        return self.calibration.predict(self.score(features)).astype(np.float32)
+
+    def save(self, path: str | Path) -> None:
+        """Pickle the classifier (under a temporary name, then renamed)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(pickle.dumps(self))
+        tmp.replace(path)
+
+    @staticmethod
+    def load(path: str | Path) -> Classifier:
+        """Read a classifier written by :meth:`save` (a file of this workflow's own)."""
+        model = pickle.loads(Path(path).read_bytes())
+        if not isinstance(model, Classifier):
+            raise ValueError(f"{path}: not a cryolearn crevasse classifier")
+        return model
+
+
+def library_labels(library_store: str | Path, clusters_store: str | Path,
+                   labels_path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """Every library tile's label through its cluster: 1 crevasse, 0 another class, -1 unknown."""
+    clustering = Clustering.of_store(clusters_store)
+    check_same_tiles(clustering, library_store)
+    tile_class, classes, provenance = tile_classes(clustering, labels_path)
+    label = np.where(tile_class < 0, -1, (tile_class == classes.index(CREVASSE)).astype(int))
+    return label.astype(np.int8), provenance
+
+
+def fit_classifier(train: Examples, holdout: Examples, settings: ClassifierSettings,
+                   campaigns: Sequence[str]) -> Classifier:
+    """Fit the trees on ``train`` and their calibration on ``holdout``."""
+    for name, ex in (("training", train), ("held-out", holdout)):
+        if len(np.unique(ex.label)) < 2:
+            raise ValueError(f"the {name} library waveforms hold one label only: the "
+                             "classifier needs tiles labelled crevasse and not crevasse")
+    trees = HistGradientBoostingClassifier(**asdict(settings.trees), random_state=settings.seed,
+                                           early_stopping=False)
+    trees.fit(train.features, train.label)
+    calibration = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    calibration.fit(trees.predict_proba(holdout.features)[:, 1], holdout.label)
+    return Classifier(trees, calibration, settings, list(campaigns),
+                      feature_names(settings.examples))
+
+
+def reliability(probability: np.ndarray, outcome: np.ndarray, bins: int = 10
+                ) -> list[dict[str, float | int | None]]:
+    """Per probability bin: count, mean probability and observed frequency."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(probability, edges) - 1, 0, bins - 1)
+    table = []
+    for b in range(bins):
+        sel = which == b
+        table.append({"bin_low": float(edges[b]), "bin_high": float(edges[b + 1]),
+                      "n": int(sel.sum()),
+                      "mean_probability": float(probability[sel].mean()) if sel.any() else None,
+                      "observed_frequency": float(outcome[sel].mean()) if sel.any() else None})
+    return table
+
+
+def train_classifier(library_store: str | Path, clusters_store: str | Path,
+                     labels_path: str | Path, distributions_store: str | Path,
+                     pulses: Mapping[str, np.ndarray], out_model: str | Path,
+                     out_report: str | Path, settings: ClassifierSettings) -> dict[str, Any]:
+    """Train on the library's training split, calibrate on its held-out split, and write both.
+
+    Parameters
+    ----------
+    library_store, clusters_store, labels_path : the labelled library
+    distributions_store : ``results/augment/distributions.zarr``
+    pulses : campaign → its pulse kernel
+        (:func:`~cryolearn.crevasse.classify.pulses.campaign_pulse`)
+    out_model : ``results/models/classifier.pkl``
+    out_report : JSON: examples, the held-out library's AUC and reliability
+    settings : the classifier
+
+    Returns
+    -------
+    the report
+    """
+    library = open_group(library_store)
+    label, provenance = library_labels(library_store, clusters_store, labels_path)
+    split = library["split"][:]
+    known = label >= 0
+    dist: EmpiricalDistributions = read_distributions(distributions_store)
+    campaigns = sorted(pulses)
+    kernels = [np.asarray(pulses[c]) for c in campaigns]
+    rng = np.random.default_rng(settings.seed)
+    examples = {}
+    held_out = split == HOLDOUT
+    for name, rows in (("train", known & ~held_out), (HOLDOUT, known & held_out)):
+        tiles = np.flatnonzero(rows)
+        hist = surface_histograms(library["elevation"].get_orthogonal_selection(
+            (tiles, slice(None), slice(None))), library.attrs["forward"])
+        examples[name] = make_examples(hist, tiles, label[rows], kernels, dist,
+                                       settings.examples, rng, settings.align)
+        log.info("%s: %d examples of %d tiles, %.0f %% crevasse", name,
+                 len(examples[name].label), len(tiles), 100 * examples[name].label.mean())
+    model = fit_classifier(examples["train"], examples[HOLDOUT], settings, campaigns)
+    model.save(out_model)
+    held = examples[HOLDOUT]
+    score = model.score(held.features)
+    # the calibration is fitted on these: their reliability shows the fit, not a test
+    report = {
+        "campaigns": campaigns, "settings": _jsonable(asdict(settings)), "labels": provenance,
+        "n_tiles": {k: len(np.unique(v.tile)) for k, v in examples.items()},
+        "n_examples": {k: len(v.label) for k, v in examples.items()},
+        "crevasse_share": {k: float(v.label.mean()) for k, v in examples.items()},
+        "trees_iterations": int(model.trees.n_iter_),
+        "holdout_library_roc_auc": float(roc_auc_score(held.label, score)),
+        "holdout_library_reliability": reliability(model.calibration.predict(score), held.label),
+    }
+    write_json_atomic(out_report, report)
+    log.info("classifier: %d trees; held-out library ROC AUC %.3f", report["trees_iterations"],
+             report["holdout_library_roc_auc"])
+    return report
+
+
+def classify_store(model_path: str | Path, shots_store: str | Path,
+                   out_store: str | Path) -> dict[str, Any]:
+    """Write ``results/classified/{campaign}.zarr``: every shot's calibrated probability.
+
+    The store holds ``probability`` (NaN where the record has no return above the
+    leading-edge threshold), the uncalibrated ``score``, ``leading_edge_ns`` and the
+    shot's ``x``, ``y``, ``lat``, ``lon``, ``time``, ``rec_ndx``, ``shot_count``.
+    """
+    model = Classifier.load(model_path)
+    shots = open_group(shots_store)
+    signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
+    features, found = shot_features(signal, model.settings.examples, model.settings.align)
+    probability = np.full(len(found), np.nan, np.float32)
+    score = np.full(len(found), np.nan, np.float32)
+    if found.any():
+        score[found] = model.score(features[found])
+        probability[found] = model.calibration.predict(score[found])
+    attrs = {"campaign": shots.attrs.get("campaign", ""), "model": str(model_path),
+             "n_shots": len(found), "n_with_probability": int(found.sum()),
+             "trained_for": model.campaigns}
+    with atomic_store(out_store) as tmp:
+        group = create_group(tmp, attrs)
+        write_array(group, "probability", probability, ("shot",),
+                    {"meaning": "calibrated crevasse probability of the per-shot classifier"})
+        write_array(group, "score", score, ("shot",), {"meaning": "the trees' uncalibrated score"})
+        for name in ("x", "y", "lat", "lon", "time", "rec_ndx", "shot_count"):
+            write_array(group, name, shots[name][:], ("shot",), dict(shots[name].attrs))
+    log.info("%s: %d of %d shots classified", attrs["campaign"], attrs["n_with_probability"],
+             attrs["n_shots"])
+    return attrs
+
+
+def _jsonable(values: Any) -> Any:
+    if isinstance(values, dict):
+        return {k: _jsonable(v) for k, v in values.items()}
+    if isinstance(values, tuple | list):
+        return [_jsonable(v) for v in values]
+    return values

@@ -1,0 +1,76 @@
+"""The classifier's calibration, and its examples made with every campaign's pulse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cryolearn.crevasse.classify.model import (
+    ClassifierSettings,
+    TreeSettings,
+    fit_classifier,
+    reliability,
+)
+from cryolearn.crevasse.classify.training import (
+    Examples,
+    ExampleSettings,
+    feature_names,
+    make_examples,
+)
+from cryolearn.crevasse.shots.augment import EmpiricalDistributions
+
+
+def examples(n: int, seed: int) -> tuple[Examples, np.ndarray]:
+    """One informative feature; the label is drawn with a known probability of it."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, 1.0, (n, 3)).astype(np.float32)
+    truth = 1.0 / (1.0 + np.exp(-(2.5 * x[:, 0] - 0.5)))
+    label = (rng.random(n) < truth).astype(np.int8)
+    return Examples(x, label, np.arange(n), np.zeros(n, np.int16), np.zeros(n, bool)), truth
+
+
+def test_calibration_maps_scores_to_observed_frequencies_on_held_out_waveforms():
+    settings = ClassifierSettings(trees=TreeSettings(max_iter=100))
+    train, _ = examples(6000, seed=1)
+    holdout, _ = examples(30000, seed=2)
+    model = fit_classifier(train, holdout, settings, ["L2A"])
+    test, truth = examples(20000, seed=3)
+    probability = model.probability(test.features)
+    table = [row for row in reliability(probability, test.label) if row["n"] >= 500]
+    assert len(table) >= 5
+    for row in table:
+        assert row["observed_frequency"] == pytest.approx(row["mean_probability"], abs=0.05)
+    # and it recovers the probability the labels were drawn with
+    assert np.mean(np.abs(probability - truth)) < 0.06
+    # the trees alone are sharper than the truth: calibration moves them
+    assert np.mean(np.abs(model.score(test.features) - truth)) > np.mean(
+        np.abs(probability - truth))
+
+
+def test_one_label_only_is_refused():
+    train, _ = examples(200, seed=1)
+    train.label[:] = 0
+    holdout, _ = examples(200, seed=2)
+    with pytest.raises(ValueError, match="one label only"):
+        fit_classifier(train, holdout, ClassifierSettings(), ["L2A"])
+
+
+def test_examples_are_made_with_every_campaigns_pulse():
+    rng = np.random.default_rng(4)
+    hist = np.zeros((5, 544), np.float32)
+    hist[:, 10] = 1.0  # flat tiles
+    narrow, wide = np.array([0.2, 0.6, 0.2]), np.array([0.1, 0.2, 0.4, 0.2, 0.1])
+    dist = EmpiricalDistributions(
+        noise=rng.normal(0.0, 0.005, (50, 64)).astype(np.float32),
+        amplitude_v=np.full(20, 0.8, np.float32), width_ns=np.full(20, 3.0, np.float32),
+        width_edges_ns=np.array([0.0, 1000.0]),
+        leading_edge_ns=np.full(20, 120.0, np.float32), background_v=np.full(20, 0.1, np.float32))
+    settings = ExampleSettings(draws=3, cloud_share=0.0)
+    ex = make_examples(hist, np.arange(5), np.array([0, 1, 0, 1, 0]), [narrow, wide], dist,
+                       settings, rng)
+    assert ex.features.shape == (30, len(feature_names(settings)))
+    assert np.bincount(ex.pulse).tolist() == [15, 15]
+    width = ex.features[:, feature_names(settings).index("rms_width_ns")]
+    # the wide pulse's examples are wider, every one of them
+    assert width[ex.pulse == 1].min() > width[ex.pulse == 0].max()
+    assert not ex.cloudy.any()

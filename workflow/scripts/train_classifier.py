@@ -1,0 +1,10 @@
+from cryolearn.crevasse.classify.model import classifier_settings, train_classifier
+from cryolearn.crevasse.classify.pulses import campaign_pulses
+from cryolearn.logs import logged
+
+with logged(snakemake.log[0]):
+    shots = dict(zip(snakemake.params.campaigns, snakemake.input.shots, strict=True))
+    train_classifier(snakemake.input.library, snakemake.input.clusters, snakemake.input.labels,
+                     snakemake.input.distributions, campaign_pulses(shots),
+                     snakemake.output.model, snakemake.output.report,
+                     classifier_settings(snakemake.params.classifier))
