@@ -129,7 +129,11 @@ def test_end_to_end_ingests_trains_cleans_and_evaluates(test_run):
     assert dist["noise"].shape[1] == 64 and dist["noise"].shape[0] > 20
     evaluation = json.loads((test_run / "results/eval/autoencoder.json").read_text())
     for method in ("autoencoder", "identity", "gaussian_xcorr"):
-        assert {"rmse", "shift_error_ns"} <= set(evaluation[method])
+        assert {"rmse", "shift_error_ns", "width_correlation",
+                "probe_roc_auc"} <= set(evaluation[method])
+    # the probe, trained on clean training tiles, scored on the clean held-out targets too
+    assert "probe_roc_auc" in evaluation["clean"]
+    assert isinstance(evaluation["autoencoder_keeps_width"], bool)
     assert evaluation["data"]["epochs"] == 2
     model = torch.load(test_run / "results/models/autoencoder.pt", weights_only=False)
     assert [h["epoch"] for h in model["history"]] == [1, 2]

@@ -261,6 +261,16 @@ def year_stores(wildcards):
     return expand("results/crevasse/{campaign}.zarr", campaign=campaigns)
 
 
+def pair_year_stores(which):
+    """Input function: the probability stores of a change pair's year1 or year2."""
+
+    def stores(wildcards):
+        campaigns = CAMPAIGNS_OF_YEAR[int(getattr(wildcards, which))]
+        return expand("results/crevasse/{campaign}.zarr", campaign=campaigns)
+
+    return stores
+
+
 def map_grid_inputs(wildcards):
     """With configured bounds the grid needs nothing; otherwise every campaign's shots."""
     if config["maps"]["bounds"] is not None:

@@ -11,6 +11,7 @@ rule evaluate_autoencoder:
         distributions="results/augment/distributions.zarr",
         shots=synthetic_shot_evaluation_inputs()["shots"],
         truth=synthetic_shot_evaluation_inputs()["truth"],
+        tile_truth=truth_targets(),
     output:
         report(
             "results/eval/autoencoder.json",
@@ -98,6 +99,7 @@ rule evaluate_crevasse:
         shots=expand("results/crevasse/{campaign}.zarr", campaign=CAMPAIGNS),
         truth=expand(f"{TRUTH_DIR}/glas/{{campaign}}.zarr", campaign=CAMPAIGNS),
         maps=year_maps(),
+        changes=change_maps(),
         matches=expand("results/matches/{campaign}.zarr", campaign=CAMPAIGNS),
         library="results/library.zarr",
         tile_truth=truth_targets(),

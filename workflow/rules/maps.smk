@@ -66,8 +66,12 @@ rule change_map:
     input:
         earlier="results/maps/crevasse_{year1}.tif",
         later="results/maps/crevasse_{year2}.tif",
+        earlier_shots=pair_year_stores("year1"),
+        later_shots=pair_year_stores("year2"),
     output:
         "results/maps/change_{year1}_{year2}.tif",
+    params:
+        interval=lookup(dpath="maps/change_interval", within=config),
     conda:
         "../../envs/cryolearn.yaml"
     log:

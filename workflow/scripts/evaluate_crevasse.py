@@ -24,7 +24,9 @@ with logged(snakemake.log[0]) as log:
         tile_crevassed=tile_crevassed_shares(snakemake.input.library,
                                              list(snakemake.input.tile_truth),
                                              CREVASSED_CLASSES)
-        if snakemake.input.tile_truth else None)
+        if snakemake.input.tile_truth else None,
+        change_tifs=dict(zip(map(tuple, snakemake.params.change_pairs),
+                             snakemake.input.changes, strict=True)))
     write_campaign_table(result, snakemake.output.table)
     log.info("overall ROC AUC %s, Brier %s", result["overall"]["roc_auc"],
              result["overall"]["brier"])

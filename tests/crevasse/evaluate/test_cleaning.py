@@ -11,3 +11,55 @@ def test_score_of_a_perfect_cleaner_is_zero():
     t = clean_targets(simulate_waveforms(plane_tiles(4, 0.1)))
     s = score(t, t)
     assert s["rmse"] == 0.0 and s["shift_error_ns"] == 0.0
+    assert s["width_correlation"] is None  # every plane returns the same width
+
+
+def gaussian_returns(widths_ns, centre=60.0):
+    import numpy as np
+
+    t = np.arange(544.0)
+    return np.exp(-0.5 * ((t[None, :] - centre) / np.asarray(widths_ns)[:, None]) ** 2)
+
+
+def test_width_is_measured_over_the_return_and_its_loss_is_seen():
+    import numpy as np
+
+    from cryolearn.crevasse.evaluate.cleaning import return_width_ns
+    from cryolearn.signal import gaussian_smooth
+
+    sigma = np.array([2.0, 4.0, 8.0, 16.0])
+    targets = gaussian_returns(sigma)
+    # a Gaussian cut at 10 % of its peak keeps +-2.15 sigma: its sd is then 0.907 sigma
+    np.testing.assert_allclose(return_width_ns(targets), 0.907 * sigma, rtol=0.03)
+    # a cleaner that broadens every return to about 20 ns keeps almost none of the width
+    broadened = gaussian_smooth(targets, 20.0)
+    broadened /= broadened.max(axis=1, keepdims=True)
+    rng = np.random.default_rng(0)
+    widths = rng.uniform(2.0, 20.0, 200)
+    targets = gaussian_returns(widths)
+    noisy = targets + rng.normal(0.0, 0.01, targets.shape)
+    blurred = gaussian_smooth(targets, 20.0)
+    blurred /= blurred.max(axis=1, keepdims=True)
+    blurred += rng.normal(0.0, 0.02, blurred.shape) * blurred
+    assert score(noisy, targets)["width_correlation"] > 0.99
+    assert score(blurred, targets)["width_correlation"] < score(noisy, targets)[
+        "width_correlation"]
+    assert score(blurred, targets)["width_median_ns"] > 15.0
+
+
+def test_the_probe_scores_what_a_cleaner_keeps_of_the_surface():
+    import numpy as np
+
+    from cryolearn.crevasse.evaluate.cleaning import probe_scores
+
+    # crevassed tiles return broad waveforms, smooth ones narrow: the clean targets tell
+    # them apart, a cleaner that makes every return alike does not
+    rng = np.random.default_rng(1)
+    label = rng.integers(0, 2, 400).astype(np.int8)
+    widths = np.where(label == 1, rng.uniform(8, 20, 400), rng.uniform(2, 6, 400))
+    clean = gaussian_returns(widths)
+    alike = gaussian_returns(np.full(200, 10.0)) + rng.normal(0, 0.01, (200, 544))
+    scores = probe_scores(clean[:200], label[:200], {"clean": clean[200:], "alike": alike},
+                          label[200:], seed=0)
+    assert scores["clean"] > 0.97
+    assert abs(scores["alike"] - 0.5) < 0.1

@@ -95,3 +95,39 @@ def test_change_of_maps_on_different_grids_is_refused_naming_both(tmp_path):
     with pytest.raises(ValueError, match=r"a\.tif and .*b\.tif lie on different grids"):
         change_map(tmp_path / "a.tif", tmp_path / "b.tif", tmp_path / "c.tif")
     assert not (tmp_path / "c.tif").exists()
+
+
+def _probability_store(path, x, y, p):
+    group = create_group(path, {"campaign": path.stem})
+    for name, values in (("x", x), ("y", y), ("probability", p)):
+        write_array(group, name, np.asarray(values, np.float64), ("shot",))
+    return path
+
+
+def test_area_change_and_its_bootstrap_interval_by_hand(tmp_path):
+    from cryolearn.crevasse.maps.rasters import ChangeBootstrap, RasterGrid, area_change_interval
+
+    # two 1 km cells; 50 shots a cell and year. Cell A: 0.2 -> 0.5 (every shot alike, no
+    # spread); cell B: shots of 0 or 1, a share 0.4 -> 0.6. A third cell has shots in 2003 only
+    grid = RasterGrid(0.0, 1000.0, 1000.0, 3, 1)
+    rng = np.random.default_rng(0)
+    n = 50
+
+    def year(pa, share_b, extra):
+        x = np.r_[np.full(n, 500.0), np.full(n, 1500.0), np.full(extra, 2500.0)]
+        b = (np.arange(n) < share_b * n).astype(float)
+        p = np.r_[np.full(n, pa), rng.permutation(b), np.full(extra, 1.0)]
+        return x, np.full(len(x), 500.0), p
+
+    early = _probability_store(tmp_path / "L2A.zarr", *year(0.2, 0.4, 5))
+    late = _probability_store(tmp_path / "L3I.zarr", *year(0.5, 0.6, 0))
+    result = area_change_interval([early], [late], grid, ChangeBootstrap(draws=4000, seed=1))
+    assert result["cells_in_both"] == 2
+    assert result["area_change_km2"] == pytest.approx(0.3 + 0.2)
+    # only cell B varies: sd of each year's mean sqrt(p (1 - p) / n)
+    expected_sd = np.sqrt(0.4 * 0.6 / n + 0.6 * 0.4 / n)
+    assert result["sd_km2"] == pytest.approx(expected_sd, rel=0.08)
+    low, high = result["interval_km2"]
+    assert low == pytest.approx(0.5 - 1.645 * expected_sd, abs=0.03)
+    assert high == pytest.approx(0.5 + 1.645 * expected_sd, abs=0.03)
+    assert result["excludes_zero"] is True and result["shots_per_cell"] == [50.0, 50.0]

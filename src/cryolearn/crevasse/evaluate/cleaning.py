@@ -6,6 +6,15 @@ draws (root-mean-square error against the clean target and the error of the
 leading edge, the first crossing of 10 % of the peak, in ns) and, on synthetic
 campaigns, on the ingested shots against the clean waveform of the true
 surface under each footprint.
+
+Alignment dominates those two scores, so two more measure what a cleaner keeps of
+the surface: the correlation of each cleaned waveform's RMS width (over its samples
+above 10 % of the peak) with its target's, and ``probe_roc_auc``: a fixed probe
+classifier (gradient-boosted trees on the features of
+:func:`cryolearn.crevasse.classify.training.shot_features`), trained on the clean
+targets of the library's training split to tell crevassed tiles (zone-class truth)
+from the others, scored on every cleaner's output of the held-out split. A cleaner
+that keeps the information scores as the clean targets do.
 """
 
 from __future__ import annotations
@@ -13,8 +22,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
 
 from cryolearn.constants import LEAD_NS, PULSE_FWHM_NS
+from cryolearn.crevasse.classify.training import ExampleSettings, shot_features
 from cryolearn.crevasse.shots.augment import (
     EmpiricalDistributions,
     background_subtracted,
@@ -31,21 +43,66 @@ from cryolearn.crevasse.shots.cleaning import (
 )
 from cryolearn.io.files import write_json_atomic
 from cryolearn.io.zarrstore import open_group
-from cryolearn.signal import relative_leading_edge_ns
+from cryolearn.signal import relative_leading_edge_ns, rms_width_ns
 from cryolearn.synth.glas import truth_rows_for_shots
+
+#: the width of a return counts its samples above this share of its peak
+WIDTH_FRACTION = 0.1
+
+
+def return_width_ns(waveforms: np.ndarray) -> np.ndarray:
+    """RMS width (ns) of each waveform over its samples above 10 % of its peak."""
+    w = np.asarray(waveforms, np.float64)
+    peak = w.max(axis=1, keepdims=True)
+    return rms_width_ns(np.where(w >= WIDTH_FRACTION * peak, w, 0.0))
 
 
 def score(cleaned: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """RMSE against the targets and leading-edge error (ns) of cleaned waveforms."""
+    """RMSE against the targets, leading-edge error (ns) and the width kept."""
     cleaned = np.asarray(cleaned, np.float64)
     targets = np.asarray(targets, np.float64)
     rmse = np.sqrt(np.mean((cleaned - targets) ** 2, axis=1))
     edge_error = np.abs(relative_leading_edge_ns(cleaned, EDGE_FRACTION)
                         - relative_leading_edge_ns(targets, EDGE_FRACTION))
     edge_error = np.where(np.isfinite(edge_error), edge_error, targets.shape[1])
+    width, true_width = return_width_ns(cleaned), return_width_ns(targets)
+    both = np.isfinite(width) & np.isfinite(true_width)
+    varied = both.sum() > 2 and width[both].std() > 0 and true_width[both].std() > 0
     return {"rmse": float(rmse.mean()), "shift_error_ns": float(edge_error.mean()),
             "shift_error_ns_median": float(np.median(edge_error)),
-            "shift_error_ns_p90": float(np.percentile(edge_error, 90)), "n": len(rmse)}
+            "shift_error_ns_p90": float(np.percentile(edge_error, 90)), "n": len(rmse),
+            "width_correlation": float(np.corrcoef(width[both], true_width[both])[0, 1])
+                if varied else None,
+            "width_median_ns": float(np.median(width[both])) if both.any() else None,
+            "true_width_median_ns": float(np.median(true_width[both])) if both.any() else None}
+
+
+def probe_scores(train_clean: np.ndarray, train_label: np.ndarray,
+                 outputs: dict[str, np.ndarray], label: np.ndarray, seed: int
+                 ) -> dict[str, float | None]:
+    """ROC AUC of a fixed probe, trained on clean training waveforms, on each output.
+
+    Parameters
+    ----------
+    train_clean, train_label : clean targets of the training split and their labels
+    outputs : name → (n, m) waveforms of the held-out split (cleaned, or the clean
+        targets themselves under ``clean``)
+    label : (n,) the held-out tiles' labels, repeated as the outputs are
+    seed : the probe's seed
+    """
+    settings = ExampleSettings()
+    features, found = shot_features(train_clean, settings)
+    if len(np.unique(train_label[found])) < 2 or len(np.unique(label)) < 2:
+        return dict.fromkeys(outputs)
+    probe = HistGradientBoostingClassifier(max_iter=200, random_state=seed)
+    probe.fit(features[found], train_label[found])
+    scores: dict[str, float | None] = {}
+    for name, waveforms in outputs.items():
+        x, ok = shot_features(waveforms, settings)
+        p = np.full(len(ok), 0.5)
+        p[ok] = probe.predict_proba(x[ok])[:, 1]
+        scores[name] = float(roc_auc_score(label, p))
+    return scores
 
 
 def evaluate_cleaners(
@@ -72,11 +129,22 @@ def evaluate_cleaners(
     -------
     name → {rmse, shift_error_ns, shift_error_ns_median, shift_error_ns_p90, n}
     """
+    scores, _ = cleaned_outputs(clean, dist, cleaners, seed=seed, repeats=repeats,
+                                target_sigma_bins=target_sigma_bins)
+    return scores
+
+
+def cleaned_outputs(clean: np.ndarray, dist: EmpiricalDistributions, cleaners: dict[str, Cleaner],
+                    *, seed: int, repeats: int = 1, target_sigma_bins: float = 0.8
+                    ) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
+    """Scores of :func:`evaluate_cleaners`, and every cleaner's outputs (``clean``: the targets)."""
     rng = np.random.default_rng(seed)
     inputs = [degrade(clean, dist, rng)[0] for _ in range(repeats)]
     targets = np.concatenate([clean_targets(clean, target_sigma_bins)] * repeats)
-    return {name: score(np.concatenate([cleaner(x) for x in inputs]), targets)
-            for name, cleaner in cleaners.items()}
+    outputs = {name: np.concatenate([cleaner(x) for x in inputs])
+               for name, cleaner in cleaners.items()}
+    return ({name: score(out, targets) for name, out in outputs.items()},
+            {"clean": targets, **outputs})
 
 
 def evaluate_autoencoder(
@@ -93,6 +161,7 @@ def evaluate_autoencoder(
     lead_ns: float = LEAD_NS,
     shot_stores: Sequence[str] = (),
     truth_stores: Sequence[str] = (),
+    tile_crevassed: np.ndarray | None = None,
 ) -> dict:
     """Score the autoencoder and both baselines; write JSON.
 
@@ -103,22 +172,35 @@ def evaluate_autoencoder(
     footprint: a test across the gap between our augmentation and the
     instrument model that made the shots. Those truth waveforms carry each
     campaign's own laser pulse, so every cleaner starts from the same small
-    mismatch of pulse width.
+    mismatch of pulse width. With ``tile_crevassed`` (the zone-class truth share of
+    every library tile) the fixed probe of :func:`probe_scores` is scored too.
     """
     model, saved = load_model(model_path)
-    _, holdout = library_split(library_store)
+    train, holdout = library_split(library_store)
     cleaners = {"autoencoder": lambda x: denoise(model, x, device="cpu"),
                 "identity": identity_cleaner,
                 "gaussian_xcorr": gaussian_xcorr_cleaner(xcorr_sigma_bins, pulse_fwhm_ns,
                                                          lead_ns)}
-    scores = evaluate_cleaners(holdout, read_distributions(distributions_store), cleaners,
-                               seed=seed, repeats=repeats, target_sigma_bins=target_sigma_bins)
+    scores, outputs = cleaned_outputs(holdout, read_distributions(distributions_store),
+                                      cleaners, seed=seed, repeats=repeats,
+                                      target_sigma_bins=target_sigma_bins)
+    if tile_crevassed is not None:
+        split = np.asarray(open_group(library_store)["split"][:], dtype=object)
+        crevassed = (np.asarray(tile_crevassed) >= 0.5).astype(np.int8)
+        probe = probe_scores(clean_targets(train, target_sigma_bins), crevassed[split == "train"],
+                             outputs, np.tile(crevassed[split == "holdout"], repeats), seed)
+        for name, auc in probe.items():
+            scores.setdefault(name, {})["probe_roc_auc"] = auc
     ae = scores["autoencoder"]
     result = {
         **scores,
         "autoencoder_beats_baselines": bool(all(
             ae[m] < scores[b][m] for b in ("identity", "gaussian_xcorr")
             for m in ("rmse", "shift_error_ns"))),
+        "autoencoder_keeps_width": bool(
+            ae["width_correlation"] is not None
+            and scores["identity"]["width_correlation"] is not None
+            and ae["width_correlation"] >= scores["identity"]["width_correlation"]),
         "data": {"split": "holdout", "n_waveforms": len(holdout), "repeats": repeats,
                  "seed": seed, "epochs": saved["epochs"]},
         "units": {"rmse": "unit-peak waveform", "shift_error_ns": "ns (mean absolute)"},

@@ -428,7 +428,9 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
                       settings: CrevasseEvaluation, world: Any | None = None,
                       crevassed_codes: Sequence[int] = (),
                       matches_stores: Mapping[str, str | Path] | None = None,
-                      tile_crevassed: np.ndarray | None = None) -> dict[str, Any]:
+                      tile_crevassed: np.ndarray | None = None,
+                      change_tifs: Mapping[tuple[int, int], str | Path] | None = None
+                      ) -> dict[str, Any]:
     """Write ``results/eval/crevasse.json``: per campaign, region, year and change.
 
     The top level scores the primary truth (``settings.primary_truth``); the other
@@ -446,6 +448,8 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
         of every library tile: with both, each truth's ``diagnostics.matched_tile_truth``
         scores the probabilities a perfect labeller of every tile would give (matching's
         ceiling)
+    change_tifs : ``change_{year1}_{year2}.tif`` by pair: their bootstrap intervals of the
+        crevassed-area change are reported beside the truths' change
     """
     if settings.primary_truth not in TRUTHS:
         raise ValueError(f"crevasse_evaluation.primary_truth must be one of {sorted(TRUTHS)}, "
@@ -466,7 +470,7 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
         if block is None:
             continue
         block.update(_map_metrics(shots, name, year_maps, campaigns_of_year, change_pairs,
-                                  settings, world, crevassed_codes))
+                                  settings, world, crevassed_codes, change_tifs))
         if ceiling is not None:
             block["diagnostics"] = {"matched_tile_truth": _ceiling_metrics(
                 shots, ceiling, name, settings)}
@@ -485,14 +489,36 @@ def _map_metrics(shots: Mapping[str, CampaignShots], truth: str,
                  year_maps: Mapping[int, str | Path],
                  campaigns_of_year: Mapping[int, Sequence[str]],
                  change_pairs: Sequence[tuple[int, int]], settings: CrevasseEvaluation,
-                 world: Any | None, crevassed_codes: Sequence[int]) -> dict[str, Any]:
-    """Yearly maps and their changes against one truth."""
+                 world: Any | None, crevassed_codes: Sequence[int],
+                 change_tifs: Mapping[tuple[int, int], str | Path] | None = None
+                 ) -> dict[str, Any]:
+    """Yearly maps and their changes against one truth (with the change maps' intervals)."""
     truths = {year: year_truth(path, [shots[c] for c in campaigns_of_year[year] if c in shots],
                                world, settings, crevassed_codes, truth)
               for year, path in year_maps.items()}
-    return {"years": {str(y): year_metrics(t) for y, t in truths.items()},
-            "changes": {f"{a}_{b}": change_metrics(truths[a], truths[b])
-                        for a, b in change_pairs}}
+    changes = {}
+    for a, b in change_pairs:
+        changes[f"{a}_{b}"] = change_metrics(truths[a], truths[b])
+        if change_tifs and (a, b) in change_tifs:
+            changes[f"{a}_{b}"].update(interval_metrics(changes[f"{a}_{b}"],
+                                                        read_raster(change_tifs[a, b]).tags))
+    return {"years": {str(y): year_metrics(t) for y, t in truths.items()}, "changes": changes}
+
+
+def interval_metrics(change: Mapping[str, Any], tags: Mapping[str, Any]) -> dict[str, Any]:
+    """The change map's bootstrap interval, and whether each truth's change lies in it."""
+    area = tags.get("area_change")
+    if not area or area.get("interval_km2") is None:
+        return {}
+    low, high = area["interval_km2"]
+    out: dict[str, Any] = {"interval_km2": [low, high], "interval_level": area["level"],
+                           "interval_excludes_zero": area["excludes_zero"],
+                           "shots_per_cell": area.get("shots_per_cell")}
+    for name in ("truth_under_shots_area_change_km2", "truth_whole_cell_area_change_km2"):
+        if change.get(name) is not None:
+            key = name.replace("_area_change_km2", "_in_interval")
+            out[key] = bool(low <= change[name] <= high)
+    return out
 
 
 def _ceiling_metrics(shots: Mapping[str, CampaignShots], ceiling: np.ndarray, truth: str,

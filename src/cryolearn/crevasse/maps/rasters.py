@@ -209,9 +209,106 @@ def yearly_map(stores: Sequence[str | Path], grid: RasterGrid, year: int, out_ti
     return tags
 
 
-def change_map(earlier_tif: str | Path, later_tif: str | Path, out_tif: str | Path
-               ) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ChangeBootstrap:
+    """The interval of crevassed-area change (config ``maps.change_interval``).
+
+    Attributes
+    ----------
+    draws : bootstrap replicates
+    level : central interval level
+    seed : seed of the replicates
+    """
+
+    draws: int = 1000
+    level: float = 0.9
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.draws < 10:
+            raise ValueError("maps.change_interval.draws must be at least 10")
+        if not 0 < self.level < 1:
+            raise ValueError("maps.change_interval.level must lie between 0 and 1")
+
+
+def _shots_of(stores: Sequence[str | Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    parts = [open_group(p) for p in stores]
+    if not parts:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    return tuple(np.concatenate([g[k][:] for g in parts]) for k in ("x", "y", "probability"))
+
+
+def _replicate_cell_means(cell: np.ndarray, p: np.ndarray, n_cells: int, draws: int,
+                          rng: np.random.Generator, chunk: int = 100) -> np.ndarray:
+    """(draws, n_cells) cell means under a Poisson bootstrap of the shots.
+
+    Every shot gets a Poisson(1) weight in each replicate (Hanley & MacGibbon 2006),
+    which resamples shots within their cells; a cell whose shots all draw 0 keeps its
+    observed mean in that replicate.
+    """
+    observed = np.bincount(cell, p, n_cells) / np.maximum(np.bincount(cell, None, n_cells), 1)
+    out = np.empty((draws, n_cells))
+    for start in range(0, draws, chunk):
+        k = min(chunk, draws - start)
+        w = rng.poisson(1.0, (k, len(p))).astype(np.float64)
+        flat = (np.arange(k)[:, None] * n_cells + cell[None, :]).ravel()
+        total = np.bincount(flat, (w * p[None, :]).ravel(), k * n_cells).reshape(k, n_cells)
+        weight = np.bincount(flat, w.ravel(), k * n_cells).reshape(k, n_cells)
+        out[start:start + k] = np.where(weight > 0, total / np.where(weight > 0, weight, 1),
+                                        observed[None, :])
+    return out
+
+
+def area_change_interval(earlier_stores: Sequence[str | Path],
+                         later_stores: Sequence[str | Path], grid: RasterGrid,
+                         settings: ChangeBootstrap) -> dict[str, Any]:
+    """Crevassed-area change between two years, with a bootstrap interval over shots.
+
+    The change is Σ (later − earlier mean probability) × cell area over the cells
+    mapped in both years, km²; its interval comes from resampling each year's shots
+    within their cells (a Poisson bootstrap), so it says how far the shots at hand
+    could move the estimate. It does not include the change in which ice a repeat
+    track samples from year to year.
+    """
+    rng = np.random.default_rng(settings.seed)
+    years = []
+    for stores in (earlier_stores, later_stores):
+        x, y, p = _shots_of(stores)
+        row, col, inside = grid.cell_of(x, y)
+        use = inside & np.isfinite(p)
+        years.append(((row * grid.width + col)[use], p[use]))
+    n_cells = grid.height * grid.width
+    counts = [np.bincount(c, None, n_cells) for c, _ in years]
+    both = (counts[0] > 0) & (counts[1] > 0)
+    area_km2 = grid.cell_m**2 / 1e6
+    if not both.any():
+        return {"cells_in_both": 0, "area_change_km2": None, "interval_km2": None,
+                "sd_km2": None, "level": settings.level, "draws": settings.draws,
+                "excludes_zero": None}
+    means = [np.bincount(c, p, n_cells)[both] / n[both] for (c, p), n in zip(years, counts,
+                                                                           strict=True)]
+    change_km2 = float((means[1] - means[0]).sum() * area_km2)
+    replicates = [_replicate_cell_means(c, p, n_cells, settings.draws, rng)[:, both]
+                  for c, p in years]
+    draws_km2 = (replicates[1] - replicates[0]).sum(axis=1) * area_km2
+    tail = 100 * (1 - settings.level) / 2
+    low, high = np.percentile(draws_km2, [tail, 100 - tail])
+    return {"cells_in_both": int(both.sum()), "area_change_km2": change_km2,
+            "interval_km2": [float(low), float(high)], "sd_km2": float(draws_km2.std(ddof=1)),
+            "level": settings.level, "draws": settings.draws,
+            "excludes_zero": bool(low > 0 or high < 0),
+            "shots_per_cell": [float(n[both].mean()) for n in counts]}
+
+
+def change_map(earlier_tif: str | Path, later_tif: str | Path, out_tif: str | Path,
+               earlier_stores: Sequence[str | Path] = (),
+               later_stores: Sequence[str | Path] = (),
+               interval: ChangeBootstrap | None = None) -> dict[str, Any]:
     """``change_{year1}_{year2}.tif``: later minus earlier probability, and both counts.
+
+    With the two years' probability stores, the tags also carry the crevassed-area
+    change and its bootstrap interval (:func:`area_change_interval`) under
+    ``area_change``.
 
     Raises
     ------
@@ -227,6 +324,9 @@ def change_map(earlier_tif: str | Path, later_tif: str | Path, out_tif: str | Pa
                   *counts)
     tags = {"year_from": earlier.tags.get("year"), "year_to": later.tags.get("year"),
             "cells_in_both": int(np.isfinite(diff).sum()), "cell_m": earlier.grid.cell_m}
+    if earlier_stores and later_stores:
+        tags["area_change"] = area_change_interval(earlier_stores, later_stores, earlier.grid,
+                                                   interval or ChangeBootstrap())
     write_raster(out_tif, earlier.grid, {"probability_change": diff,
                                          "shot_count_from": counts[0],
                                          "shot_count_to": counts[1]}, tags)
