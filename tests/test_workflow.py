@@ -421,6 +421,17 @@ def test_end_to_end_trains_the_classifier_on_the_labelled_library_and_scores_it(
                                 mode="r")
         n_clear += int((~truth["cloudy"][:][truth_rows_for_shots(shots, truth)]).sum())
     assert scores["cloud_free"]["n_shots"] == n_clear
+    # the ablation scores the published classifier and the matches as crevasse.json does
+    ablation = json.loads((test_run / "results/eval/crevasse_ablation.json").read_text())
+    variants = ablation["variants"]
+    assert {"matching", "classifier", "classifier_one_pulse", "classifier_no_clouds",
+            "classifier_along_track", "matching_tile_truth"} <= set(variants)
+    for name, published in (("classifier", scores), ("matching", matching)):
+        ours = variants[name]["open_crevasses"]["overall"]
+        assert ours["roc_auc"] == pytest.approx(published["overall"]["roc_auc"])
+        assert ours["n_scored"] == published["overall"]["n_scored"]
+    assert variants["classifier"]["deployable"] and not variants["matching_tile_truth"][
+        "deployable"]
 
 
 def test_end_to_end_maps_the_bed_and_scores_every_method_on_held_out_lines(test_run):

@@ -297,7 +297,8 @@ def crevasse_evaluation_targets():
     """Scores against truth under each footprint: synthetic campaigns only."""
     if not SYNTHETIC_GLAS:
         return []
-    return ["results/eval/crevasse.json", "results/figures/crevasse_reliability.png"]
+    return ["results/eval/crevasse.json", "results/figures/crevasse_reliability.png",
+            "results/eval/crevasse_ablation.json"]
 
 
 def realism_targets():

@@ -182,3 +182,41 @@ rule evaluate_realism:
         runtime=15,
     script:
         "../scripts/evaluate_realism.py"
+
+
+rule evaluate_classifier_ablation:
+    # every variant of the per-shot classifier, today's matching and the ceilings, on
+    # the same shots (cryolearn.crevasse.evaluate.ablation); retrains two variants
+    input:
+        library="results/library.zarr",
+        clusters="results/clusters/clusters.zarr",
+        labels=labels_file(),
+        distributions="results/augment/distributions.zarr",
+        model="results/models/classifier.pkl",
+        shots=expand("results/shots/{campaign}.zarr", campaign=CAMPAIGNS),
+        crevasse=expand("results/crevasse/{campaign}.zarr", campaign=CAMPAIGNS),
+        truth=expand(f"{TRUTH_DIR}/glas/{{campaign}}.zarr", campaign=CAMPAIGNS),
+        matches=expand("results/matches/{campaign}.zarr", campaign=CAMPAIGNS),
+        tile_truth=truth_targets(),
+    output:
+        report(
+            "results/eval/crevasse_ablation.json",
+            caption="../report/crevasse_ablation.rst",
+            category="Crevasse maps",
+        ),
+    params:
+        campaigns=CAMPAIGNS,
+        classifier=lookup(dpath="classifier", within=config),
+        evaluation=lookup(dpath="crevasse_evaluation", within=config),
+    conda:
+        "../../envs/cryolearn.yaml"
+    log:
+        "logs/evaluate_classifier_ablation/evaluate_classifier_ablation.log",
+    benchmark:
+        "benchmarks/evaluate_classifier_ablation/evaluate_classifier_ablation.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    script:
+        "../scripts/evaluate_classifier_ablation.py"

@@ -162,6 +162,46 @@ def reliability(probability: np.ndarray, outcome: np.ndarray, bins: int = 10
     return table
 
 
+def build_classifier(library_store: str | Path, clusters_store: str | Path,
+                     labels_path: str | Path, dist: EmpiricalDistributions,
+                     pulses: Mapping[str, np.ndarray], settings: ClassifierSettings
+                     ) -> tuple[Classifier, dict[str, Examples], dict[str, Any]]:
+    """Make the examples of both library splits and fit the calibrated classifier.
+
+    Parameters
+    ----------
+    library_store, clusters_store, labels_path : the labelled library
+    dist : what shots look like (:func:`~cryolearn.crevasse.shots.augment.read_distributions`)
+    pulses : campaign → its pulse kernel
+        (:func:`~cryolearn.crevasse.classify.pulses.campaign_pulse`)
+    settings : the classifier
+
+    Returns
+    -------
+    the classifier, the examples by split (``train``, ``holdout``) and the labels'
+    provenance
+    """
+    library = open_group(library_store)
+    label, provenance = library_labels(library_store, clusters_store, labels_path)
+    split = library["split"][:]
+    known = label >= 0
+    campaigns = sorted(pulses)
+    kernels = [np.asarray(pulses[c]) for c in campaigns]
+    rng = np.random.default_rng(settings.seed)
+    examples = {}
+    held_out = split == HOLDOUT
+    for name, rows in (("train", known & ~held_out), (HOLDOUT, known & held_out)):
+        tiles = np.flatnonzero(rows)
+        hist = surface_histograms(library["elevation"].get_orthogonal_selection(
+            (tiles, slice(None), slice(None))), library.attrs["forward"])
+        examples[name] = make_examples(hist, tiles, label[rows], kernels, dist,
+                                       settings.examples, rng, settings.align)
+        log.info("%s: %d examples of %d tiles, %.0f %% crevasse", name,
+                 len(examples[name].label), len(tiles), 100 * examples[name].label.mean())
+    return fit_classifier(examples["train"], examples[HOLDOUT], settings, campaigns), \
+        examples, provenance
+
+
 def train_classifier(library_store: str | Path, clusters_store: str | Path,
                      labels_path: str | Path, distributions_store: str | Path,
                      pulses: Mapping[str, np.ndarray], out_model: str | Path,
@@ -182,31 +222,16 @@ def train_classifier(library_store: str | Path, clusters_store: str | Path,
     -------
     the report
     """
-    library = open_group(library_store)
-    label, provenance = library_labels(library_store, clusters_store, labels_path)
-    split = library["split"][:]
-    known = label >= 0
-    dist: EmpiricalDistributions = read_distributions(distributions_store)
-    campaigns = sorted(pulses)
-    kernels = [np.asarray(pulses[c]) for c in campaigns]
-    rng = np.random.default_rng(settings.seed)
-    examples = {}
-    held_out = split == HOLDOUT
-    for name, rows in (("train", known & ~held_out), (HOLDOUT, known & held_out)):
-        tiles = np.flatnonzero(rows)
-        hist = surface_histograms(library["elevation"].get_orthogonal_selection(
-            (tiles, slice(None), slice(None))), library.attrs["forward"])
-        examples[name] = make_examples(hist, tiles, label[rows], kernels, dist,
-                                       settings.examples, rng, settings.align)
-        log.info("%s: %d examples of %d tiles, %.0f %% crevasse", name,
-                 len(examples[name].label), len(tiles), 100 * examples[name].label.mean())
-    model = fit_classifier(examples["train"], examples[HOLDOUT], settings, campaigns)
+    model, examples, provenance = build_classifier(
+        library_store, clusters_store, labels_path, read_distributions(distributions_store),
+        pulses, settings)
     model.save(out_model)
     held = examples[HOLDOUT]
     score = model.score(held.features)
     # the calibration is fitted on these: their reliability shows the fit, not a test
     report = {
-        "campaigns": campaigns, "settings": _jsonable(asdict(settings)), "labels": provenance,
+        "campaigns": model.campaigns, "settings": _jsonable(asdict(settings)),
+        "labels": provenance,
         "n_tiles": {k: len(np.unique(v.tile)) for k, v in examples.items()},
         "n_examples": {k: len(v.label) for k, v in examples.items()},
         "crevasse_share": {k: float(v.label.mean()) for k, v in examples.items()},
@@ -220,6 +245,20 @@ def train_classifier(library_store: str | Path, clusters_store: str | Path,
     return report
 
 
+def shot_probabilities(model: Classifier, shots_store: str | Path
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Calibrated probability and uncalibrated score of every shot of a store (NaN: no return)."""
+    shots = open_group(shots_store)
+    signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
+    features, found = shot_features(signal, model.settings.examples, model.settings.align)
+    probability = np.full(len(found), np.nan, np.float32)
+    score = np.full(len(found), np.nan, np.float32)
+    if found.any():
+        score[found] = model.score(features[found])
+        probability[found] = model.calibration.predict(score[found])
+    return probability, score
+
+
 def classify_store(model_path: str | Path, shots_store: str | Path,
                    out_store: str | Path) -> dict[str, Any]:
     """Write ``results/classified/{campaign}.zarr``: every shot's calibrated probability.
@@ -230,15 +269,9 @@ def classify_store(model_path: str | Path, shots_store: str | Path,
     """
     model = Classifier.load(model_path)
     shots = open_group(shots_store)
-    signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
-    features, found = shot_features(signal, model.settings.examples, model.settings.align)
-    probability = np.full(len(found), np.nan, np.float32)
-    score = np.full(len(found), np.nan, np.float32)
-    if found.any():
-        score[found] = model.score(features[found])
-        probability[found] = model.calibration.predict(score[found])
+    probability, score = shot_probabilities(model, shots_store)
     attrs = {"campaign": shots.attrs.get("campaign", ""), "model": str(model_path),
-             "n_shots": len(found), "n_with_probability": int(found.sum()),
+             "n_shots": len(probability), "n_with_probability": int(np.isfinite(probability).sum()),
              "trained_for": model.campaigns}
     with atomic_store(out_store) as tmp:
         group = create_group(tmp, attrs)

@@ -19,7 +19,12 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import convolve1d
 
-from cryolearn.crevasse.library.forward import measured_pulse_kernel, simulate_waveforms
+from cryolearn.constants import LEAD_NS, PULSE_FWHM_NS
+from cryolearn.crevasse.library.forward import (
+    measured_pulse_kernel,
+    simulate_waveforms,
+    transmit_kernel,
+)
 from cryolearn.io.zarrstore import open_group
 
 #: forward-model parameters that belong to the pulse, not the surface
@@ -81,3 +86,11 @@ def campaign_pulses(shot_stores: Mapping[str, str | Path]) -> dict[str, np.ndarr
         except ValueError as err:
             raise ValueError(f"{store}: {err}") from err
     return pulses
+
+
+def library_pulse(forward: Mapping[str, object]) -> np.ndarray:
+    """The pulse kernel a library was simulated with (its store's ``forward`` attributes)."""
+    measured = forward.get("transmit_pulse")
+    return transmit_kernel(None if measured is None else np.asarray(measured, np.float64),
+                           float(forward.get("pulse_fwhm_ns", PULSE_FWHM_NS)),  # type: ignore[arg-type]
+                           float(forward.get("lead_ns", LEAD_NS)))  # type: ignore[arg-type]

@@ -89,9 +89,10 @@ def measured_pulse_kernel(transmit: np.ndarray, noise_gate: float = 2.0) -> np.n
     return kernel
 
 
-def _transmit_kernel(
+def transmit_kernel(
     transmit_pulse: np.ndarray | None, pulse_fwhm_ns: float, lead_ns: float
 ) -> np.ndarray:
+    """The kernel the forward model convolves with: the measured pulse, or a Gaussian."""
     if transmit_pulse is not None:
         return measured_pulse_kernel(transmit_pulse)
     sigma = pulse_fwhm_ns * FWHM_TO_SIGMA
@@ -215,7 +216,7 @@ def simulate_waveforms(
     tiles = np.asarray(tiles)
     if tiles.ndim != 3:
         raise ValueError(f"tiles must be (n, ny, nx), got shape {tiles.shape}")
-    kernel = _transmit_kernel(transmit_pulse, pulse_fwhm_ns, lead_ns) if convolve else None
+    kernel = transmit_kernel(transmit_pulse, pulse_fwhm_ns, lead_ns) if convolve else None
     out = np.empty((tiles.shape[0], n_samples), dtype=np.float32)
     for start in range(0, tiles.shape[0], batch_size):
         hist = energy_histograms(

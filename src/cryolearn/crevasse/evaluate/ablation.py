@@ -1,0 +1,198 @@
+"""What each part of the per-shot classifier buys, on the same held-out shots.
+
+Every variant gives every shot of the synthetic campaigns a probability, and all are
+scored alike (:func:`cryolearn.crevasse.evaluate.crevasse.group_metrics`: overall,
+cloud-free, per region and per fold of repeat tracks) against both truths:
+
+* ``matching``: today's pipeline, the share of a shot's matched tiles in crevasse clusters;
+* ``classifier``: the published classifier (:mod:`cryolearn.crevasse.classify`);
+* ``classifier_one_pulse``: trained with the library's one 6 ns pulse for every campaign;
+* ``classifier_no_clouds``: trained without forward-scattering examples;
+* ``classifier_along_track``: the classifier's probabilities averaged along track with
+  the shots before and after (weights 1, 2, 1 within a pass);
+* the ceilings, for reference only, as they use what a real survey lacks:
+  ``matching_tile_truth`` (the matched tiles scored by their own zone-class truth) and
+  two classifiers trained on per-shot truth, cross-validated over the folds (trained on
+  the other folds' shots): ``truth_trained_raw`` on the recorded shots and
+  ``truth_trained_clean`` on their noise-free waveforms (the information ceiling).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from cryolearn.crevasse.classify.model import (
+    Classifier,
+    ClassifierSettings,
+    build_classifier,
+    shot_probabilities,
+)
+from cryolearn.crevasse.classify.pulses import campaign_pulses, library_pulse
+from cryolearn.crevasse.classify.training import shot_features
+from cryolearn.crevasse.evaluate.crevasse import (
+    TRUTHS,
+    CampaignShots,
+    CrevasseEvaluation,
+    group_metrics,
+    load_campaign,
+    matched_tile_truth_probability,
+    shot_groups,
+)
+from cryolearn.crevasse.shots.augment import background_subtracted, read_distributions
+from cryolearn.io.files import write_json_atomic
+from cryolearn.io.zarrstore import open_group
+from cryolearn.synth.glas import truth_rows_for_shots
+
+log = logging.getLogger(__name__)
+
+#: shots of one pass follow each other at 40 Hz; a larger gap starts another pass
+PASS_GAP_S = 0.1
+
+DESCRIPTIONS = {
+    "matching": "today's pipeline: share of the k matched tiles in crevasse clusters",
+    "classifier": "the classifier: every campaign's pulse, cloud examples, leading-edge "
+                  "aligned, isotonic-calibrated on the held-out library",
+    "classifier_one_pulse": "the classifier trained with one 6 ns pulse for every campaign",
+    "classifier_no_clouds": "the classifier trained without forward-scattering examples",
+    "classifier_along_track": "the classifier's probability averaged 1-2-1 with the shots "
+                              "before and after it in its pass",
+    "matching_tile_truth": "ceiling: the matched tiles scored by their own zone-class truth",
+    "truth_trained_raw": "reference: trees trained on recorded shots with per-shot truth, "
+                         "cross-validated over folds",
+    "truth_trained_clean": "reference: trees trained on noise-free shot waveforms with "
+                           "per-shot truth, cross-validated over folds (information ceiling)",
+}
+DEPLOYABLE = {"matching", "classifier", "classifier_one_pulse", "classifier_no_clouds",
+              "classifier_along_track"}
+
+
+def along_track_mean(probability: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Each shot's probability averaged 1-2-1 with its neighbours in the same pass."""
+    p = np.asarray(probability, np.float64)
+    order = np.argsort(time, kind="stable")
+    ps, ts = p[order], np.asarray(time, np.float64)[order]
+    total, weight = 2 * np.nan_to_num(ps), 2.0 * np.isfinite(ps)
+    for step in (1, -1):
+        neighbour = np.roll(ps, step)
+        same_pass = np.abs(ts - np.roll(ts, step)) < PASS_GAP_S
+        same_pass[0 if step == 1 else -1] = False
+        use = same_pass & np.isfinite(neighbour)
+        total += np.where(use, neighbour, 0.0)
+        weight += use
+    smoothed = np.where(np.isfinite(ps) & (weight > 0), total / np.maximum(weight, 1), np.nan)
+    out = np.empty_like(smoothed)
+    out[order] = smoothed
+    return out
+
+
+def truth_trained(features: np.ndarray, outcome: np.ndarray, fold: np.ndarray, seed: int
+                  ) -> np.ndarray:
+    """Out-of-fold probabilities of trees trained on the other folds' shots and truth."""
+    out = np.full(len(outcome), np.nan)
+    usable = np.all(np.isfinite(features), axis=1)
+    for f in np.unique(fold):
+        train = usable & (fold != f)
+        test = usable & (fold == f)
+        if not test.any() or len(np.unique(outcome[train])) < 2:
+            continue
+        trees = HistGradientBoostingClassifier(max_iter=200, random_state=seed)
+        trees.fit(features[train], outcome[train])
+        out[test] = trees.predict_proba(features[test])[:, 1]
+    return out
+
+
+def _compact(block: Mapping[str, Any]) -> dict[str, Any]:
+    """A scores block without its reliability tables."""
+    if isinstance(block, Mapping):
+        return {k: _compact(v) for k, v in block.items() if k != "reliability"}
+    return block
+
+
+def ablation(library_store: str | Path, clusters_store: str | Path, labels_path: str | Path,
+             distributions_store: str | Path, shot_stores: Mapping[str, str | Path],
+             crevasse_stores: Mapping[str, str | Path], truth_stores: Mapping[str, str | Path],
+             matches_stores: Mapping[str, str | Path], tile_crevassed: np.ndarray | None,
+             model_path: str | Path, settings: ClassifierSettings,
+             evaluation: CrevasseEvaluation, out_json: str | Path) -> dict[str, Any]:
+    """Score every variant of :data:`DESCRIPTIONS` on the same shots; write the JSON."""
+    campaigns = list(crevasse_stores)
+    shots = {c: load_campaign(crevasse_stores[c], truth_stores[c]) for c in campaigns}
+    groups = shot_groups(shots, evaluation.tracks_per_fold)
+    published = Classifier.load(model_path)
+    probability: dict[str, np.ndarray] = {
+        "matching": _pooled(shots, "matching_probability"),
+        "classifier": _pooled_model(published, shot_stores, campaigns),
+    }
+    dist = read_distributions(distributions_store)
+    pulses = campaign_pulses(shot_stores)
+    one_pulse = library_pulse(open_group(library_store).attrs["forward"])
+    variants = {
+        "classifier_one_pulse": (settings, dict.fromkeys(pulses, one_pulse)),
+        "classifier_no_clouds": (replace(settings, examples=replace(settings.examples,
+                                                                     cloud_share=0.0)), pulses),
+    }
+    for name, (variant, variant_pulses) in variants.items():
+        model, _, _ = build_classifier(library_store, clusters_store, labels_path, dist,
+                                       variant_pulses, variant)
+        probability[name] = _pooled_model(model, shot_stores, campaigns)
+        log.info("%s trained", name)
+    probability["classifier_along_track"] = np.concatenate([
+        along_track_mean(p, open_group(crevasse_stores[c])["time"][:])
+        for c, p in zip(campaigns, np.split(probability["classifier"],
+                                            np.cumsum([len(shots[c].x) for c in campaigns])[:-1]),
+                        strict=True)])
+    if tile_crevassed is not None:
+        probability["matching_tile_truth"] = np.concatenate([
+            matched_tile_truth_probability(matches_stores[c], tile_crevassed,
+                                           evaluation.truth_threshold) for c in campaigns])
+    if groups.fold is not None and len(np.unique(groups.fold)) > 1:
+        raw, clean = _shot_and_clean_features(shot_stores, truth_stores, campaigns, settings)
+        attribute, threshold_name, _ = TRUTHS[evaluation.primary_truth]
+        outcome = (_pooled(shots, attribute) >= getattr(evaluation, threshold_name)).astype(int)
+        probability["truth_trained_raw"] = truth_trained(raw, outcome, groups.fold, settings.seed)
+        probability["truth_trained_clean"] = truth_trained(clean, outcome, groups.fold,
+                                                           settings.seed)
+    result: dict[str, Any] = {"n_shots": len(groups.in_trunk), "campaigns": campaigns,
+                              "primary_truth": evaluation.primary_truth, "variants": {}}
+    for name, p in probability.items():
+        scores = {}
+        for truth, (attribute, threshold_name, _) in TRUTHS.items():
+            scoring = replace(evaluation, truth_threshold=getattr(evaluation, threshold_name))
+            scores[truth] = _compact(group_metrics(p, _pooled(shots, attribute), groups,
+                                                   scoring))
+        result["variants"][name] = {"description": DESCRIPTIONS[name],
+                                    "deployable": name in DEPLOYABLE, **scores}
+        log.info("%s: ROC AUC %s", name, scores[evaluation.primary_truth]["overall"]["roc_auc"])
+    write_json_atomic(out_json, result)
+    return result
+
+
+def _pooled(shots: Mapping[str, CampaignShots], attribute: str) -> np.ndarray:
+    return np.concatenate([np.asarray(getattr(s, attribute), np.float64) for s in shots.values()])
+
+
+def _pooled_model(model: Classifier, shot_stores: Mapping[str, str | Path],
+                  campaigns: Sequence[str]) -> np.ndarray:
+    return np.concatenate([shot_probabilities(model, shot_stores[c])[0] for c in campaigns])
+
+
+def _shot_and_clean_features(shot_stores: Mapping[str, str | Path],
+                             truth_stores: Mapping[str, str | Path], campaigns: Sequence[str],
+                             settings: ClassifierSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Features of the recorded shots and of their noise-free truth waveforms."""
+    raw, clean = [], []
+    for c in campaigns:
+        shots, truth = open_group(shot_stores[c]), open_group(truth_stores[c])
+        signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
+        raw.append(shot_features(signal, settings.examples, settings.align)[0])
+        rows = truth_rows_for_shots(shots, truth)
+        clean.append(shot_features(truth["clean_waveform"][:][rows], settings.examples,
+                                   settings.align)[0])
+    return np.concatenate(raw), np.concatenate(clean)

@@ -1,0 +1,22 @@
+from cryolearn.classes import CREVASSED_CLASSES
+from cryolearn.crevasse.classify.model import classifier_settings
+from cryolearn.crevasse.evaluate.ablation import ablation
+from cryolearn.crevasse.evaluate.crevasse import CrevasseEvaluation, tile_crevassed_shares
+from cryolearn.logs import logged
+
+with logged(snakemake.log[0]):
+    campaigns = snakemake.params.campaigns
+
+    def by_campaign(paths):
+        return dict(zip(campaigns, paths, strict=True))
+
+    tile_truth = list(snakemake.input.tile_truth)
+    ablation(
+        snakemake.input.library, snakemake.input.clusters, snakemake.input.labels,
+        snakemake.input.distributions, by_campaign(snakemake.input.shots),
+        by_campaign(snakemake.input.crevasse), by_campaign(snakemake.input.truth),
+        by_campaign(snakemake.input.matches),
+        tile_crevassed_shares(snakemake.input.library, tile_truth, CREVASSED_CLASSES)
+        if tile_truth else None,
+        snakemake.input.model, classifier_settings(snakemake.params.classifier),
+        CrevasseEvaluation(**snakemake.params.evaluation), snakemake.output[0])
