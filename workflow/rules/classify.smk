@@ -19,6 +19,7 @@ rule train_classifier:
         ),
     params:
         classifier=lookup(dpath="classifier", within=config),
+        align=lookup(dpath="align", within=config),
         campaigns=CAMPAIGNS,
     conda:
         "../../envs/cryolearn.yaml"

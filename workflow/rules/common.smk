@@ -144,10 +144,12 @@ def truth_targets():
 
 
 def index_inputs(wildcards):
-    """The library; in the autoencoder matching space also the model and distributions."""
+    """The library; in the autoencoder matching space also the model and distributions,
+    in the aligned space the distributions."""
     inputs = {"library": "results/library.zarr"}
     if config["matching"]["space"] == "autoencoder":
         inputs["model"] = "results/models/autoencoder.pt"
+    if config["matching"]["space"] in ("autoencoder", "aligned"):
         inputs["distributions"] = "results/augment/distributions.zarr"
     return inputs
 

@@ -207,6 +207,7 @@ rule evaluate_classifier_ablation:
     params:
         campaigns=CAMPAIGNS,
         classifier=lookup(dpath="classifier", within=config),
+        align=lookup(dpath="align", within=config),
         evaluation=lookup(dpath="crevasse_evaluation", within=config),
     conda:
         "../../envs/cryolearn.yaml"

@@ -10,6 +10,7 @@ rule build_index:
     params:
         sigma_bins=lookup(dpath="autoencoder/target_sigma_bins", within=config),
         matching=lookup(dpath="matching", within=config),
+        align=lookup(dpath="align", within=config),
     conda:
         "../../envs/cryolearn.yaml"
     log:
@@ -28,6 +29,7 @@ rule match_shots:
     input:
         index="results/index",
         denoised="results/denoised/{campaign}.zarr",
+        shots="results/shots/{campaign}.zarr",
     output:
         directory("results/matches/{campaign}.zarr"),
     params:

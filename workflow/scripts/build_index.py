@@ -1,4 +1,5 @@
 from cryolearn.crevasse.matching.match import build_index, matching_settings
+from cryolearn.crevasse.shots.align import align_settings
 from cryolearn.logs import logged
 from cryolearn.runtime import limit_threads
 
@@ -10,5 +11,6 @@ with logged(snakemake.log[0]) as log:
                        approximate=settings.approximate, seed=settings.seed,
                        space=settings.space, draws=settings.draws,
                        model_path=snakemake.input.get("model"),
-                       distributions_store=snakemake.input.get("distributions"))
+                       distributions_store=snakemake.input.get("distributions"),
+                       align_settings=align_settings(snakemake.params.align))
     log.info("index: %s", meta)

@@ -8,5 +8,5 @@ with logged(snakemake.log[0]) as log:
     counts = match_store(snakemake.input.index, snakemake.input.denoised, snakemake.output[0],
                          backend=settings.backend, k=settings.k, offsets=settings.offsets,
                          min_snr=settings.min_snr, exact=settings.exact,
-                         approximate=settings.approximate)
+                         approximate=settings.approximate, shots_store=snakemake.input.shots)
     log.info("matched: %s", counts)

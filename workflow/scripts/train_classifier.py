@@ -7,4 +7,5 @@ with logged(snakemake.log[0]):
     train_classifier(snakemake.input.library, snakemake.input.clusters, snakemake.input.labels,
                      snakemake.input.distributions, campaign_pulses(shots),
                      snakemake.output.model, snakemake.output.report,
-                     classifier_settings(snakemake.params.classifier))
+                     classifier_settings(snakemake.params.classifier,
+                                         snakemake.params.align))

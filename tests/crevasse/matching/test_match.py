@@ -135,3 +135,52 @@ def test_settings_parse_the_config_section():
                            "exact": {"block_rows": 10}, "approximate": {"ef_search": 20}})
     assert s.offsets == [0, -1, 1, -2, 2] and s.k == 12
     assert s.exact.block_rows == 10 and s.approximate.ef_search == 20
+
+
+def test_the_aligned_space_matches_recorded_shots_wherever_the_gate_put_them(tmp_path):
+    """Library and shots aligned on their leading edges: no autoencoder, the width kept."""
+    from helpers import write_waveform_library
+
+    from cryolearn.crevasse.matching.match import build_index
+    from cryolearn.crevasse.matching.search import ApproximateParams
+    from cryolearn.crevasse.shots.align import AlignSettings
+    from cryolearn.crevasse.shots.augment import EmpiricalDistributions, write_distributions
+    from cryolearn.signal import fractional_shift
+
+    rng = np.random.default_rng(2)
+    waveforms = bumps(100, seed=12)
+    write_waveform_library(tmp_path / "library.zarr", waveforms)
+    dist = EmpiricalDistributions(
+        noise=rng.normal(0.0, 0.004, (200, 64)).astype(np.float32),
+        amplitude_v=np.full(50, 0.9, np.float32), width_ns=np.full(50, 5.0, np.float32),
+        width_edges_ns=np.array([0.0, 1000.0]),
+        leading_edge_ns=rng.uniform(80, 300, 50).astype(np.float32),
+        background_v=np.full(50, 0.1, np.float32))
+    write_distributions(dist, tmp_path / "dist.zarr", {})
+    meta = build_index(tmp_path / "library.zarr", tmp_path / "index", sigma_bins=0.0,
+                       approximate=ApproximateParams(factory="HNSW16", refine_factor=1),
+                       space="aligned", distributions_store=tmp_path / "dist.zarr", draws=2,
+                       align_settings=AlignSettings(threshold_sd=5.0))
+    assert meta["space"] == "aligned" and meta["align"]["threshold_sd"] == 5.0
+    # recorded shots: training waveforms at 0.8 V, wherever the gate put them (40-300 ns
+    # later), over a 0.12 V background and the same kind of noise
+    train_rows = np.flatnonzero(np.arange(100) % 5 != 0)[:20]
+    shift = rng.uniform(40, 300, 20)
+    recorded = 0.12 + fractional_shift(0.8 * waveforms[train_rows], shift) + rng.normal(
+        0.0, 0.004, (20, 544))
+    shots = tmp_path / "shots.zarr"
+    with atomic_store(shots) as tmp:
+        group = create_group(tmp, {"campaign": "TEST"})
+        write_array(group, "waveform", recorded.astype(np.float32), ("shot", "sample"))
+        write_array(group, "background_mean", np.full(20, 0.12, np.float32), ("shot",))
+    denoised_store(tmp_path / "denoised.zarr", np.zeros((20, 544), np.float32),
+                   np.full(20, 40.0))
+    match_store(tmp_path / "index", tmp_path / "denoised.zarr", tmp_path / "matches.zarr",
+                backend="exact", k=3, shots_store=shots)
+    g = zarr.open_group(str(tmp_path / "matches.zarr"), mode="r")
+    assert g.attrs["space"] == "aligned"
+    # each shot's nearest tile is the tile it was made from, for all but one or two
+    assert (g["neighbour"][:][:, 0] == train_rows).mean() >= 0.9
+    with pytest.raises(ValueError, match="aligned-space index: matching needs"):
+        match_store(tmp_path / "index", tmp_path / "denoised.zarr", tmp_path / "m2.zarr",
+                    backend="exact", k=3)

@@ -28,7 +28,6 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import roc_auc_score
 
-from cryolearn.crevasse.classify.align import AlignSettings
 from cryolearn.crevasse.classify.pulses import surface_histograms
 from cryolearn.crevasse.classify.training import (
     Examples,
@@ -37,6 +36,7 @@ from cryolearn.crevasse.classify.training import (
     make_examples,
     shot_features,
 )
+from cryolearn.crevasse.shots.align import AlignSettings, align_settings
 from cryolearn.crevasse.shots.augment import (
     EmpiricalDistributions,
     background_subtracted,
@@ -77,12 +77,16 @@ class ClassifierSettings:
     seed: int = 0
 
 
-def classifier_settings(section: Mapping[str, Any]) -> ClassifierSettings:
-    """:class:`ClassifierSettings` from config ``classifier``; unknown keys are refused."""
+def classifier_settings(section: Mapping[str, Any], align: Mapping[str, Any] | None = None
+                        ) -> ClassifierSettings:
+    """:class:`ClassifierSettings` from config ``classifier`` and ``align``; unknown keys
+    are refused."""
     section = dict(section)
-    parts = {"examples": ExampleSettings, "align": AlignSettings, "trees": TreeSettings}
-    nested = {name: settings_from(cls, dict(section.pop(name, {})), f"classifier.{name}")
-              for name, cls in parts.items()}
+    parts = {"examples": ExampleSettings, "trees": TreeSettings}
+    nested: dict[str, Any] = {
+        name: settings_from(cls, dict(section.pop(name, {})), f"classifier.{name}")
+        for name, cls in parts.items()}
+    nested["align"] = align_settings(align or {})
     return settings_from(ClassifierSettings, {**section, **nested}, "classifier")
 
 

@@ -8,7 +8,7 @@ drives matching), simulated with each campaign's own laser pulse
 gate position, recorded noise and saturation), with forward scattering added to a
 share of them as clouds add it (a causal exponential tail, Duda et al. 2001,
 Opt. Eng. 40, 2001), and aligned exactly as shots are
-(:mod:`~cryolearn.crevasse.classify.align`).
+(:mod:`~cryolearn.crevasse.shots.align`).
 
 Features of a shot (the same function for examples and shots): its aligned,
 unit-energy waveform averaged over ``bin_ns`` bins for ``window_ns`` after the
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cryolearn.crevasse.classify.align import AlignSettings, align, record_noise_sd
 from cryolearn.crevasse.classify.pulses import with_pulse
+from cryolearn.crevasse.shots.align import AlignSettings, align, record_noise_sd
 from cryolearn.crevasse.shots.augment import EmpiricalDistributions, degrade
 from cryolearn.signal import exponential_tail, gaussian_smooth, rms_width_ns
 

@@ -99,8 +99,9 @@ def probe_scores(train_clean: np.ndarray, train_label: np.ndarray,
     scores: dict[str, float | None] = {}
     for name, waveforms in outputs.items():
         x, ok = shot_features(waveforms, settings)
-        p = np.full(len(ok), 0.5)
-        p[ok] = probe.predict_proba(x[ok])[:, 1]
+        p = np.full(len(ok), 0.5)  # an output without a return tells nothing
+        if ok.any():
+            p[ok] = probe.predict_proba(x[ok])[:, 1]
         scores[name] = float(roc_auc_score(label, p))
     return scores
 

@@ -45,6 +45,7 @@ from cryolearn.crevasse.matching.search import (
     load_index,
     read_index_meta,
 )
+from cryolearn.crevasse.shots.align import AlignSettings, align
 from cryolearn.crevasse.shots.augment import degrade, read_distributions
 from cryolearn.crevasse.shots.autoencoder import denoise, load_model
 from cryolearn.io.files import write_json_atomic
@@ -123,17 +124,22 @@ def timed_match(index: NeighbourIndex, queries: np.ndarray, k: int, offsets: Seq
 
 
 def holdout_queries(library_store: str | Path, model_path: str | Path,
-                    distributions_store: str | Path, *, sigma_bins: float, seed: int
+                    distributions_store: str | Path, *, sigma_bins: float, seed: int,
+                    align_settings: AlignSettings | None = None
                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Holdout rows and their query sets: ``clean`` and ``degraded_cleaned``."""
+    """Holdout rows and their query sets: ``clean`` and ``degraded_cleaned`` (cleaned by
+    the autoencoder, or, given ``align_settings``, aligned on the leading edge as the
+    aligned space's shots are; a waveform without a return is a NaN row, never matched)."""
     rows, waveforms = library_split_rows(library_store, "holdout")
     degraded, _ = degrade(waveforms, read_distributions(distributions_store),
                           np.random.default_rng(seed))
-    model, _ = load_model(model_path)
-    return rows, {
-        "clean": library_vectors(waveforms, sigma_bins),
-        "degraded_cleaned": query_vectors(denoise(model, degraded, device="cpu")),
-    }
+    if align_settings is not None:
+        prepared = align(degraded, align_settings)[0]
+    else:
+        model, _ = load_model(model_path)
+        prepared = query_vectors(denoise(model, degraded, device="cpu"))
+    return rows, {"clean": library_vectors(waveforms, sigma_bins),
+                  "degraded_cleaned": prepared}
 
 
 class _Scorer:
@@ -182,8 +188,13 @@ def evaluate_matching(
     the multi-offset look-up trades alignment against specificity.
     """
     meta = read_index_meta(index_folder)
+    aligned = AlignSettings(**meta["align"]) if meta["space"] == "aligned" else None
     holdout_rows, query_sets = holdout_queries(library_store, model_path, distributions_store,
-                                               sigma_bins=meta["sigma_bins"], seed=seed)
+                                               sigma_bins=meta["sigma_bins"], seed=seed,
+                                               align_settings=aligned)
+    found_return = np.all(np.isfinite(query_sets["degraded_cleaned"]), axis=1)
+    holdout_rows = holdout_rows[found_return]
+    query_sets = {k: v[found_return] for k, v in query_sets.items()}
     library = open_group(library_store)
     fractions, names = class_fractions_for_hashes(truth_stores, library["hash"][:])
     tile_class = dominant_class(fractions)
@@ -216,8 +227,9 @@ def evaluate_matching(
     library_space = ExactIndex(library_vectors(train_waveforms, meta["sigma_bins"]), exact)
     result["clean"] = score(match_with_offsets(library_space, query_sets["clean"], k, offsets,
                                                item_rows=train_rows))
-    result["library_space_degraded_cleaned"] = score(
-        match_with_offsets(library_space, queries, k, offsets, item_rows=train_rows))
+    if aligned is None:  # aligned queries are not in the library space's units
+        result["library_space_degraded_cleaned"] = score(
+            match_with_offsets(library_space, queries, k, offsets, item_rows=train_rows))
     result["class_agreement_over_chance"] = (
         result["exact"]["class_agreement"] / max(result["exact"]["chance"], 1e-12))
     write_json_atomic(out_json, result)

@@ -12,7 +12,11 @@ Matching space (``matching.space``)
     cleaned by the autoencoder (:func:`autoencoder_vectors`), so that library
     and shots carry the same systematic errors of the cleaner; the hold-out
     experiment measures how much that gains. Cleaned shots are rescaled to
-    unit peak (:func:`query_vectors`). Distance is Euclidean.
+    unit peak (:func:`query_vectors`). ``aligned``: no autoencoder; training
+    waveforms degraded like shots and the raw shots themselves are aligned on
+    their leading edges and scaled to unit energy
+    (:mod:`cryolearn.crevasse.shots.align`, :func:`aligned_vectors`), which keeps
+    the return's width. Distance is Euclidean.
 
 Multi-offset look-ups
     In case the autoencoder's alignment failed, each query is also tried
@@ -25,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +44,20 @@ from cryolearn.crevasse.matching.search import (
     read_index_meta,
     save_index_folder,
 )
-from cryolearn.crevasse.shots.augment import clean_targets, degrade, read_distributions
+from cryolearn.crevasse.shots.align import AlignSettings, align
+from cryolearn.crevasse.shots.augment import (
+    background_subtracted,
+    clean_targets,
+    degrade,
+    read_distributions,
+)
 from cryolearn.crevasse.shots.autoencoder import denoise, load_model
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
 from cryolearn.settings import settings_from
 
 log = logging.getLogger(__name__)
+
+SPACES = ("library", "autoencoder", "aligned")
 
 #: shot positions and identifiers copied from the denoised store to the matches
 SHOT_FIELDS = ("x", "y", "lat", "lon", "time", "rec_ndx", "shot_count", "snr")
@@ -84,6 +96,36 @@ def autoencoder_vectors(waveforms: np.ndarray, model_path: str | Path,
     out = [query_vectors(denoise(model, degrade(waveforms, dist, rng)[0], device=device))
            for _ in range(draws)]
     return np.concatenate(out) if out else np.zeros((0, waveforms.shape[1]), np.float32)
+
+
+def aligned_vectors(waveforms: np.ndarray, distributions_store: str | Path, *, draws: int,
+                    seed: int, settings: AlignSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Library waveforms degraded like shots and aligned on their leading edges.
+
+    Returns
+    -------
+    vectors : (m, n_samples) unit-energy vectors, draw 0 of every waveform, then draw 1, ...
+        (a degraded waveform without a return above the threshold is left out)
+    which : (m,) the input row of every vector
+    """
+    dist = read_distributions(distributions_store)
+    rng = np.random.default_rng(seed)
+    vectors, which = [], []
+    for _ in range(draws):
+        aligned, edge = align(degrade(waveforms, dist, rng)[0], settings)
+        found = np.isfinite(edge)
+        vectors.append(aligned[found])
+        which.append(np.flatnonzero(found))
+    if not vectors:
+        return np.zeros((0, waveforms.shape[1]), np.float32), np.zeros(0, np.int64)
+    return np.concatenate(vectors), np.concatenate(which)
+
+
+def aligned_queries(shots_store: str | Path, settings: AlignSettings) -> np.ndarray:
+    """A campaign's recorded shots aligned like :func:`aligned_vectors` (NaN: no return)."""
+    shots = open_group(shots_store)
+    signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
+    return align(signal, settings)[0]
 
 
 def query_vectors(cleaned: np.ndarray) -> np.ndarray:
@@ -196,12 +238,15 @@ def library_split_rows(library_store: str | Path, split: str = "train"
 def build_index(library_store: str | Path, out_folder: str | Path, *, sigma_bins: float,
                 approximate: ApproximateParams, seed: int = 0, space: str = "library",
                 model_path: str | Path | None = None,
-                distributions_store: str | Path | None = None, draws: int = 1) -> dict:
+                distributions_store: str | Path | None = None, draws: int = 1,
+                align_settings: AlignSettings | None = None) -> dict:
     """Index the library's training split in the matching space (``results/index/``).
 
     Both backends are written: the vectors (exact search reads them) and the
     faiss index of ``approximate``. ``space="autoencoder"`` needs the model and
-    the distributions, and indexes ``draws`` vectors per tile.
+    the distributions, ``space="aligned"`` the distributions; both index ``draws``
+    vectors per tile. The aligned space records its alignment in the index, and
+    shots are aligned with it.
 
     Returns
     -------
@@ -218,8 +263,15 @@ def build_index(library_store: str | Path, out_folder: str | Path, *, sigma_bins
         vectors = autoencoder_vectors(waveforms, model_path, distributions_store, draws=draws,
                                       seed=seed)
         item_rows = np.tile(rows, draws)
+    elif space == "aligned":
+        if distributions_store is None:
+            raise ValueError("the aligned space needs the distributions")
+        align_settings = align_settings or AlignSettings()
+        vectors, which = aligned_vectors(waveforms, distributions_store, draws=draws, seed=seed,
+                                         settings=align_settings)
+        item_rows = rows[which]
     else:
-        raise ValueError(f"unknown matching space {space!r} (library or autoencoder)")
+        raise ValueError(f"unknown matching space {space!r} (one of {SPACES})")
     t0 = time.perf_counter()
     approx = ApproximateIndex.build(vectors, approximate, seed=seed)
     log.info("approximate index %s over %d vectors built in %.1f s", approximate.factory,
@@ -228,7 +280,9 @@ def build_index(library_store: str | Path, out_folder: str | Path, *, sigma_bins
     meta = {"library": str(library_store), "split": "train", "sigma_bins": float(sigma_bins),
             "n_library_tiles": int(library["hash"].shape[0]), "n_train_tiles": len(rows),
             "seed": int(seed), "space": space, "draws": int(draws) if space != "library" else 1,
-            "model": str(model_path) if space != "library" else None}
+            "model": str(model_path) if space == "autoencoder" else None}
+    if space == "aligned":
+        meta["align"] = asdict(align_settings or AlignSettings())
     save_index_folder(out_folder, vectors, meta, approx,
                       row_arrays={"library_row": item_rows.astype(np.int64),
                                   "hash": library["hash"].get_orthogonal_selection(item_rows)})
@@ -261,8 +315,12 @@ def match_store(
     min_snr: float = 5.0,
     exact: ExactParams | None = None,
     approximate: ApproximateParams | None = None,
+    shots_store: str | Path | None = None,
 ) -> dict[str, int]:
     """Match every cleaned shot of a campaign (``results/matches/{campaign}.zarr``).
+
+    In the ``aligned`` space the queries are the recorded shots of ``shots_store``
+    aligned as the index was (the denoised store still gives SNR and positions).
 
     The store holds, per shot, ``neighbour[shot, k]`` (rows of the library
     store, ``-1`` where none), ``distance[shot, k]`` (Euclidean, matching
@@ -278,7 +336,13 @@ def match_store(
     meta = read_index_meta(index_folder)
     index = load_index(index_folder, backend, exact=exact, approximate=approximate)
     shots = open_group(denoised_store)
-    waveforms = shots["waveform"][:]
+    if meta["space"] == "aligned":
+        if shots_store is None:
+            raise ValueError(f"{index_folder} is an aligned-space index: matching needs the "
+                             "campaign's results/shots store")
+        waveforms = aligned_queries(shots_store, AlignSettings(**meta["align"]))
+    else:
+        waveforms = shots["waveform"][:]
     if waveforms.shape[1] != index.n_features:
         raise IndexMismatchError(
             f"{denoised_store}: shots have {waveforms.shape[1]} samples, but the index "
@@ -294,7 +358,8 @@ def match_store(
     else:
         log.info("%s: matching %d of %d shots (left out: %s) at offsets %s", denoised_store,
                  counts["n_matched"], n, skipped, list(offsets))
-    found = match_with_offsets(index, query_vectors(waveforms[usable]), k, offsets,
+    queries = waveforms[usable] if meta["space"] == "aligned" else query_vectors(waveforms[usable])
+    found = match_with_offsets(index, queries, k, offsets,
                                item_rows=index_library_rows(index_folder), progress=True)
     neighbour = np.full((n, k), -1, np.int64)
     distance = np.full((n, k), np.nan, np.float32)
@@ -311,7 +376,7 @@ def match_store(
         write_array(group, "neighbour", neighbour, ("shot", "match"),
                     {"meaning": "row of the library store; -1 none"})
         write_array(group, "distance", distance, ("shot", "match"),
-                    {"units": "Euclidean distance, unit-peak matching space"})
+                    {"units": f"Euclidean distance in the {meta['space']} matching space"})
         write_array(group, "offset_bins", offset, ("shot", "match"),
                     {"units": "bins (1 ns)", "meaning": "query shift of the best match"})
         write_array(group, "matched", usable, ("shot",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cryolearn.crevasse.classify.align import AlignSettings, align, record_noise_sd
+from cryolearn.crevasse.shots.align import AlignSettings, align, record_noise_sd
 from cryolearn.signal import gaussian_smooth
 
 T = np.arange(544, dtype=np.float64)

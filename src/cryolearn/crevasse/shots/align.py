@@ -28,11 +28,14 @@ with its shape, and its leading edge is where the highest ice is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from cryolearn.constants import LEAD_NS
+from cryolearn.settings import settings_from
 from cryolearn.signal import fractional_shift, gaussian_smooth, leading_edge_ns
 
 #: MAD of second differences → sd of white noise: 1.4826 / sqrt(6)
@@ -41,7 +44,7 @@ _DIFF_MAD_TO_SD = 1.4826 / np.sqrt(6.0)
 
 @dataclass(frozen=True)
 class AlignSettings:
-    """How shots and library waveforms are aligned (config ``classifier.align``).
+    """How shots and library waveforms are aligned (config ``align``).
 
     Attributes
     ----------
@@ -56,6 +59,11 @@ class AlignSettings:
     threshold_sd: float = 4.0
     lead_ns: float = LEAD_NS
     min_noise_fraction: float = 0.005
+
+
+def align_settings(section: Mapping[str, Any]) -> AlignSettings:
+    """:class:`AlignSettings` from config ``align``; an unknown key is refused."""
+    return settings_from(AlignSettings, dict(section), "align")
 
 
 def record_noise_sd(signal: np.ndarray) -> np.ndarray:
