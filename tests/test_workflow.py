@@ -424,7 +424,8 @@ def test_end_to_end_trains_the_classifier_on_the_labelled_library_and_scores_it(
     # the ablation scores the published classifier and the matches as crevasse.json does
     ablation = json.loads((test_run / "results/eval/crevasse_ablation.json").read_text())
     variants = ablation["variants"]
-    assert {"matching", "classifier", "classifier_one_pulse", "classifier_no_clouds",
+    assert {"matching", "matching_aligned", "classifier", "classifier_one_pulse",
+            "classifier_no_clouds",
             "classifier_along_track", "matching_tile_truth"} <= set(variants)
     for name, published in (("classifier", scores), ("matching", matching)):
         ours = variants[name]["open_crevasses"]["overall"]

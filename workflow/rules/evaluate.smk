@@ -209,6 +209,8 @@ rule evaluate_classifier_ablation:
         classifier=lookup(dpath="classifier", within=config),
         align=lookup(dpath="align", within=config),
         evaluation=lookup(dpath="crevasse_evaluation", within=config),
+        matching=lookup(dpath="matching", within=config),
+        probability=lookup(dpath="probability", within=config),
     conda:
         "../../envs/cryolearn.yaml"
     log:

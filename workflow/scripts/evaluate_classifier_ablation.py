@@ -2,6 +2,8 @@ from cryolearn.classes import CREVASSED_CLASSES
 from cryolearn.crevasse.classify.model import classifier_settings
 from cryolearn.crevasse.evaluate.ablation import ablation
 from cryolearn.crevasse.evaluate.crevasse import CrevasseEvaluation, tile_crevassed_shares
+from cryolearn.crevasse.maps.probability import probability_settings
+from cryolearn.crevasse.matching.match import matching_settings
 from cryolearn.logs import logged
 
 with logged(snakemake.log[0]):
@@ -11,6 +13,7 @@ with logged(snakemake.log[0]):
         return dict(zip(campaigns, paths, strict=True))
 
     tile_truth = list(snakemake.input.tile_truth)
+    matching = matching_settings(snakemake.params.matching)
     ablation(
         snakemake.input.library, snakemake.input.clusters, snakemake.input.labels,
         snakemake.input.distributions, by_campaign(snakemake.input.shots),
@@ -20,4 +23,6 @@ with logged(snakemake.log[0]):
         if tile_truth else None,
         snakemake.input.model,
         classifier_settings(snakemake.params.classifier, snakemake.params.align),
-        CrevasseEvaluation(**snakemake.params.evaluation), snakemake.output[0])
+        CrevasseEvaluation(**snakemake.params.evaluation), snakemake.output[0],
+        matching={"k": matching.k, "offsets": matching.offsets, "draws": matching.draws},
+        probability_settings=probability_settings(snakemake.params.probability))

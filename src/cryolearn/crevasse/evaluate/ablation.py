@@ -5,6 +5,8 @@ scored alike (:func:`cryolearn.crevasse.evaluate.crevasse.group_metrics`: overal
 cloud-free, per region and per fold of repeat tracks) against both truths:
 
 * ``matching``: today's pipeline, the share of a shot's matched tiles in crevasse clusters;
+* ``matching_aligned``: the same share, matched in the ``aligned`` space (recorded shots
+  and degraded library waveforms aligned on their leading edges, exact search);
 * ``classifier``: the published classifier (:mod:`cryolearn.crevasse.classify`);
 * ``classifier_one_pulse``: trained with the library's one 6 ns pulse for every campaign;
 * ``classifier_no_clouds``: trained without forward-scattering examples;
@@ -45,7 +47,20 @@ from cryolearn.crevasse.evaluate.crevasse import (
     matched_tile_truth_probability,
     shot_groups,
 )
+from cryolearn.crevasse.maps.probability import (
+    ProbabilitySettings,
+    tile_classes,
+)
+from cryolearn.crevasse.maps.probability import shot_probabilities as share_of_matches
+from cryolearn.crevasse.matching.match import (
+    aligned_queries,
+    aligned_vectors,
+    library_split_rows,
+    match_with_offsets,
+)
+from cryolearn.crevasse.matching.search import ExactIndex
 from cryolearn.crevasse.shots.augment import background_subtracted, read_distributions
+from cryolearn.crevasse.surfaces.labels import CREVASSE, Clustering
 from cryolearn.io.files import write_json_atomic
 from cryolearn.io.zarrstore import open_group
 from cryolearn.synth.glas import truth_rows_for_shots
@@ -57,6 +72,7 @@ PASS_GAP_S = 0.1
 
 DESCRIPTIONS = {
     "matching": "today's pipeline: share of the k matched tiles in crevasse clusters",
+    "matching_aligned": "the same share, matched in the aligned space (no autoencoder)",
     "classifier": "the classifier: every campaign's pulse, cloud examples, leading-edge "
                   "aligned, isotonic-calibrated on the held-out library",
     "classifier_one_pulse": "the classifier trained with one 6 ns pulse for every campaign",
@@ -69,8 +85,8 @@ DESCRIPTIONS = {
     "truth_trained_clean": "reference: trees trained on noise-free shot waveforms with "
                            "per-shot truth, cross-validated over folds (information ceiling)",
 }
-DEPLOYABLE = {"matching", "classifier", "classifier_one_pulse", "classifier_no_clouds",
-              "classifier_along_track"}
+DEPLOYABLE = {"matching", "matching_aligned", "classifier", "classifier_one_pulse",
+              "classifier_no_clouds", "classifier_along_track"}
 
 
 def along_track_mean(probability: np.ndarray, time: np.ndarray) -> np.ndarray:
@@ -108,6 +124,32 @@ def truth_trained(features: np.ndarray, outcome: np.ndarray, fold: np.ndarray, s
     return out
 
 
+def aligned_matching(library_store: str | Path, distributions_store: str | Path,
+                     clusters_store: str | Path, labels_path: str | Path,
+                     shot_stores: Mapping[str, str | Path], campaigns: Sequence[str],
+                     settings: ClassifierSettings, *, k: int, offsets: Sequence[int],
+                     draws: int, probability: ProbabilitySettings) -> np.ndarray:
+    """Every shot's share of crevasse clusters among its k matches in the aligned space."""
+    rows, waveforms = library_split_rows(library_store, "train")
+    vectors, which = aligned_vectors(waveforms, distributions_store, draws=draws,
+                                     seed=settings.seed, settings=settings.align)
+    index = ExactIndex(vectors)
+    tile_class, classes, _ = tile_classes(Clustering.of_store(clusters_store), labels_path)
+    out = []
+    for c in campaigns:
+        queries = aligned_queries(shot_stores[c], settings.align)
+        usable = np.all(np.isfinite(queries), axis=1)
+        p = np.full(len(queries), np.nan)
+        if usable.any():
+            found = match_with_offsets(index, queries[usable], k, offsets,
+                                       item_rows=rows[which])
+            result = share_of_matches(found.ids, found.distances, tile_class, len(classes),
+                                      classes.index(CREVASSE), probability)
+            p[usable] = result.probability
+        out.append(p)
+    return np.concatenate(out)
+
+
 def _compact(block: Mapping[str, Any]) -> dict[str, Any]:
     """A scores block without its reliability tables."""
     if isinstance(block, Mapping):
@@ -120,8 +162,13 @@ def ablation(library_store: str | Path, clusters_store: str | Path, labels_path:
              crevasse_stores: Mapping[str, str | Path], truth_stores: Mapping[str, str | Path],
              matches_stores: Mapping[str, str | Path], tile_crevassed: np.ndarray | None,
              model_path: str | Path, settings: ClassifierSettings,
-             evaluation: CrevasseEvaluation, out_json: str | Path) -> dict[str, Any]:
-    """Score every variant of :data:`DESCRIPTIONS` on the same shots; write the JSON."""
+             evaluation: CrevasseEvaluation, out_json: str | Path,
+             matching: Mapping[str, Any] | None = None,
+             probability_settings: ProbabilitySettings | None = None) -> dict[str, Any]:
+    """Score every variant of :data:`DESCRIPTIONS` on the same shots; write the JSON.
+
+    ``matching`` (``k``, ``offsets``, ``draws``) and ``probability`` set the aligned
+    matching as ``match_shots`` and ``shot_probabilities`` would."""
     campaigns = list(crevasse_stores)
     shots = {c: load_campaign(crevasse_stores[c], truth_stores[c]) for c in campaigns}
     groups = shot_groups(shots, evaluation.tracks_per_fold)
@@ -130,6 +177,12 @@ def ablation(library_store: str | Path, clusters_store: str | Path, labels_path:
         "matching": _pooled(shots, "matching_probability"),
         "classifier": _pooled_model(published, shot_stores, campaigns),
     }
+    matching = matching or {"k": 30, "offsets": [0, -1, 1], "draws": 2}
+    probability["matching_aligned"] = aligned_matching(
+        library_store, distributions_store, clusters_store, labels_path, shot_stores, campaigns,
+        settings, k=int(matching["k"]), offsets=list(matching["offsets"]),
+        draws=int(matching["draws"]), probability=probability_settings or ProbabilitySettings())
+    log.info("matching_aligned done")
     dist = read_distributions(distributions_store)
     pulses = campaign_pulses(shot_stores)
     one_pulse = library_pulse(open_group(library_store).attrs["forward"])
