@@ -74,3 +74,20 @@ def test_examples_are_made_with_every_campaigns_pulse():
     # the wide pulse's examples are wider, every one of them
     assert width[ex.pulse == 1].min() > width[ex.pulse == 0].max()
     assert not ex.cloudy.any()
+
+
+def test_a_saved_classifier_answers_as_before_and_another_file_is_refused(tmp_path):
+    from cryolearn.crevasse.classify.model import Classifier
+
+    train, _ = examples(600, seed=1)
+    holdout, _ = examples(600, seed=2)
+    settings = ClassifierSettings(trees=TreeSettings(max_iter=20), seed=3)
+    model = fit_classifier(train, holdout, settings, ["L2A", "L3I"])
+    model.save(tmp_path / "classifier.pkl")
+    back = Classifier.load(tmp_path / "classifier.pkl")
+    test, _ = examples(100, seed=4)
+    np.testing.assert_array_equal(back.probability(test.features), model.probability(test.features))
+    assert back.settings == settings and back.campaigns == ["L2A", "L3I"]
+    (tmp_path / "other.pkl").write_bytes(__import__("pickle").dumps({"weights": [1, 2]}))
+    with pytest.raises(ValueError, match=r"other\.pkl: not a cryolearn crevasse classifier"):
+        Classifier.load(tmp_path / "other.pkl")

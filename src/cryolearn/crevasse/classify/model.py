@@ -55,6 +55,7 @@ from cryolearn.settings import settings_from
 log = logging.getLogger(__name__)
 
 HOLDOUT = "holdout"  #: the library split the calibration is fitted on
+MODEL_FORMAT = "cryolearn-crevasse-classifier-1"  #: what :meth:`Classifier.save` writes
 
 
 @dataclass(frozen=True)
@@ -109,20 +110,32 @@ class Classifier:
         return self.calibration.predict(self.score(features)).astype(np.float32)
 
     def save(self, path: str | Path) -> None:
-        """Pickle the classifier (under a temporary name, then renamed)."""
+        """Pickle the classifier (under a temporary name, then renamed).
+
+        The settings are kept as plain values, so that a model outlives a move of
+        this package's classes; only scikit-learn's objects are pickled as such.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(pickle.dumps(self))
+        state = {"format": MODEL_FORMAT, "trees": self.trees, "calibration": self.calibration,
+                 "settings": asdict(self.settings), "campaigns": self.campaigns,
+                 "feature_names": self.feature_names}
+        tmp.write_bytes(pickle.dumps(state))
         tmp.replace(path)
 
     @staticmethod
     def load(path: str | Path) -> Classifier:
         """Read a classifier written by :meth:`save` (a file of this workflow's own)."""
-        model = pickle.loads(Path(path).read_bytes())
-        if not isinstance(model, Classifier):
-            raise ValueError(f"{path}: not a cryolearn crevasse classifier")
-        return model
+        state = pickle.loads(Path(path).read_bytes())
+        if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
+            raise ValueError(f"{path}: not a cryolearn crevasse classifier of format "
+                             f"{MODEL_FORMAT}; train it again (rule train_classifier)")
+        settings = dict(state["settings"])
+        align = settings.pop("align")
+        return Classifier(state["trees"], state["calibration"],
+                          classifier_settings(settings, align), list(state["campaigns"]),
+                          list(state["feature_names"]))
 
 
 def library_labels(library_store: str | Path, clusters_store: str | Path,
