@@ -5,8 +5,10 @@ from cryolearn.crevasse.evaluate.crevasse import CrevasseEvaluation, tile_crevas
 from cryolearn.crevasse.maps.probability import probability_settings
 from cryolearn.crevasse.matching.match import matching_settings
 from cryolearn.logs import logged
+from cryolearn.runtime import limit_threads
 
 with logged(snakemake.log[0]):
+    limit_threads(snakemake.threads)
     campaigns = snakemake.params.campaigns
 
     def by_campaign(paths):
