@@ -192,7 +192,7 @@ rule evaluate_classifier_ablation:
         clusters="results/clusters/clusters.zarr",
         labels=labels_file(),
         distributions="results/augment/distributions.zarr",
-        model="results/models/classifier.pkl",
+        classified=expand("results/classified/{campaign}.zarr", campaign=CAMPAIGNS),
         shots=expand("results/shots/{campaign}.zarr", campaign=CAMPAIGNS),
         crevasse=expand("results/crevasse/{campaign}.zarr", campaign=CAMPAIGNS),
         truth=expand(f"{TRUTH_DIR}/glas/{{campaign}}.zarr", campaign=CAMPAIGNS),

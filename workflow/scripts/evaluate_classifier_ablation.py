@@ -23,7 +23,7 @@ with logged(snakemake.log[0]):
         by_campaign(snakemake.input.matches),
         tile_crevassed_shares(snakemake.input.library, tile_truth, CREVASSED_CLASSES)
         if tile_truth else None,
-        snakemake.input.model,
+        by_campaign(snakemake.input.classified),
         classifier_settings(snakemake.params.classifier, snakemake.params.align),
         CrevasseEvaluation(**snakemake.params.evaluation), snakemake.output[0],
         matching={"k": matching.k, "offsets": matching.offsets, "draws": matching.draws},

@@ -166,7 +166,10 @@ def fit_classifier(train: Examples, holdout: Examples, settings: ClassifierSetti
 
 def reliability(probability: np.ndarray, outcome: np.ndarray, bins: int = 10
                 ) -> list[dict[str, float | int | None]]:
-    """Per probability bin: count, mean probability and observed frequency."""
+    """Per probability bin: count, mean probability and observed frequency.
+
+    Bins are equal-width on [0, 1]; the last includes 1. Empty bins are kept, with nulls.
+    """
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(probability, edges) - 1, 0, bins - 1)
     table = []
@@ -247,7 +250,7 @@ def train_classifier(library_store: str | Path, clusters_store: str | Path,
     score = model.score(held.features)
     # the calibration is fitted on these: their reliability shows the fit, not a test
     report = {
-        "campaigns": model.campaigns, "settings": _jsonable(asdict(settings)),
+        "campaigns": model.campaigns, "settings": asdict(settings),
         "labels": provenance,
         "n_tiles": {k: len(np.unique(v.tile)) for k, v in examples.items()},
         "n_examples": {k: len(v.label) for k, v in examples.items()},
@@ -271,8 +274,9 @@ def shot_probabilities(model: Classifier, shots_store: str | Path
     probability = np.full(len(found), np.nan, np.float32)
     score = np.full(len(found), np.nan, np.float32)
     if found.any():
-        score[found] = model.score(features[found])
-        probability[found] = model.calibration.predict(score[found])
+        trees = model.score(features[found])
+        score[found] = trees
+        probability[found] = model.calibration.predict(trees)  # as model.probability does
     return probability, score
 
 
@@ -301,10 +305,3 @@ def classify_store(model_path: str | Path, shots_store: str | Path,
              attrs["n_shots"])
     return attrs
 
-
-def _jsonable(values: Any) -> Any:
-    if isinstance(values, dict):
-        return {k: _jsonable(v) for k, v in values.items()}
-    if isinstance(values, tuple | list):
-        return [_jsonable(v) for v in values]
-    return values

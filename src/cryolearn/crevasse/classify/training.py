@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from cryolearn.crevasse.classify.pulses import with_pulse
-from cryolearn.crevasse.shots.align import AlignSettings, align, record_noise_sd
+from cryolearn.crevasse.shots.align import AlignSettings, aligned_records
 from cryolearn.crevasse.shots.augment import EmpiricalDistributions, degrade
-from cryolearn.signal import exponential_tail, gaussian_smooth, rms_width_ns
+from cryolearn.signal import exponential_tail, rms_width_ns
 
 #: names of the scalar features after the binned waveform
 SCALAR_FEATURES = ("log10_snr", "rms_width_ns", "energy_beyond_window")
@@ -79,9 +79,8 @@ def shot_features(signal_v: np.ndarray, settings: ExampleSettings,
     found : (n,) whether the record has a return above the leading-edge threshold
     """
     a = align_settings or AlignSettings()
-    signal = np.asarray(signal_v, np.float32)
-    aligned, edge = align(signal, a)
-    found = np.isfinite(edge)
+    prepared = aligned_records(signal_v, a)
+    aligned, found = prepared.waveform, np.isfinite(prepared.edge_ns)
     n, m = aligned.shape
     window = min(settings.window_ns, m - m % settings.bin_ns)
     window -= window % settings.bin_ns
@@ -89,8 +88,7 @@ def shot_features(signal_v: np.ndarray, settings: ExampleSettings,
     if window < settings.window_ns:
         pad = np.zeros((n, (settings.window_ns - window) // settings.bin_ns), np.float32)
         binned = np.concatenate([binned, pad], axis=1)
-    noise = record_noise_sd(signal)
-    smooth = gaussian_smooth(signal, a.smooth_bins)
+    noise, smooth = prepared.noise_sd, prepared.smooth
     peak = smooth.max(axis=1)
     snr = np.log10(np.maximum(peak, 1e-9) / np.maximum(noise, 1e-9))
     # the width of the return itself: samples above the leading-edge threshold only

@@ -34,7 +34,6 @@ from cryolearn.crevasse.classify.model import (
     Classifier,
     ClassifierSettings,
     build_classifier,
-    shot_probabilities,
 )
 from cryolearn.crevasse.classify.pulses import campaign_pulses, library_pulse
 from cryolearn.crevasse.classify.training import shot_features
@@ -161,27 +160,26 @@ def ablation(library_store: str | Path, clusters_store: str | Path, labels_path:
              distributions_store: str | Path, shot_stores: Mapping[str, str | Path],
              crevasse_stores: Mapping[str, str | Path], truth_stores: Mapping[str, str | Path],
              matches_stores: Mapping[str, str | Path], tile_crevassed: np.ndarray | None,
-             model_path: str | Path, settings: ClassifierSettings,
+             classified_stores: Mapping[str, str | Path], settings: ClassifierSettings,
              evaluation: CrevasseEvaluation, out_json: str | Path,
-             matching: Mapping[str, Any] | None = None,
-             probability_settings: ProbabilitySettings | None = None) -> dict[str, Any]:
+             matching: Mapping[str, Any], probability_settings: ProbabilitySettings
+             ) -> dict[str, Any]:
     """Score every variant of :data:`DESCRIPTIONS` on the same shots; write the JSON.
 
-    ``matching`` (``k``, ``offsets``, ``draws``) and ``probability`` set the aligned
-    matching as ``match_shots`` and ``shot_probabilities`` would."""
+    ``matching`` (``k``, ``offsets``, ``draws``) and ``probability_settings`` set the
+    aligned matching as ``match_shots`` and ``shot_probabilities`` would."""
     campaigns = list(crevasse_stores)
     shots = {c: load_campaign(crevasse_stores[c], truth_stores[c]) for c in campaigns}
     groups = shot_groups(shots, evaluation.tracks_per_fold)
-    published = Classifier.load(model_path)
     probability: dict[str, np.ndarray] = {
         "matching": _pooled(shots, "matching_probability"),
-        "classifier": _pooled_model(published, shot_stores, campaigns),
+        "classifier": np.concatenate([open_group(classified_stores[c])["probability"][:]
+                                      for c in campaigns]).astype(np.float64),
     }
-    matching = matching or {"k": 30, "offsets": [0, -1, 1], "draws": 2}
     probability["matching_aligned"] = aligned_matching(
         library_store, distributions_store, clusters_store, labels_path, shot_stores, campaigns,
         settings, k=int(matching["k"]), offsets=list(matching["offsets"]),
-        draws=int(matching["draws"]), probability=probability_settings or ProbabilitySettings())
+        draws=int(matching["draws"]), probability=probability_settings)
     log.info("matching_aligned done")
     dist = read_distributions(distributions_store)
     pulses = campaign_pulses(shot_stores)
@@ -191,10 +189,12 @@ def ablation(library_store: str | Path, clusters_store: str | Path, labels_path:
         "classifier_no_clouds": (replace(settings, examples=replace(settings.examples,
                                                                      cloud_share=0.0)), pulses),
     }
+    # every variant makes its features alike: the shots' features are made once
+    raw, clean = _shot_and_clean_features(shot_stores, truth_stores, campaigns, settings)
     for name, (variant, variant_pulses) in variants.items():
         model, _, _ = build_classifier(library_store, clusters_store, labels_path, dist,
                                        variant_pulses, variant)
-        probability[name] = _pooled_model(model, shot_stores, campaigns)
+        probability[name] = _applied(model, raw)
         log.info("%s trained", name)
     probability["classifier_along_track"] = np.concatenate([
         along_track_mean(p, open_group(crevasse_stores[c])["time"][:])
@@ -206,7 +206,6 @@ def ablation(library_store: str | Path, clusters_store: str | Path, labels_path:
             matched_tile_truth_probability(matches_stores[c], tile_crevassed,
                                            evaluation.truth_threshold) for c in campaigns])
     if groups.fold is not None and len(np.unique(groups.fold)) > 1:
-        raw, clean = _shot_and_clean_features(shot_stores, truth_stores, campaigns, settings)
         attribute, threshold_name, _ = TRUTHS[evaluation.primary_truth]
         outcome = (_pooled(shots, attribute) >= getattr(evaluation, threshold_name)).astype(int)
         probability["truth_trained_raw"] = truth_trained(raw, outcome, groups.fold, settings.seed)
@@ -231,9 +230,13 @@ def _pooled(shots: Mapping[str, CampaignShots], attribute: str) -> np.ndarray:
     return np.concatenate([np.asarray(getattr(s, attribute), np.float64) for s in shots.values()])
 
 
-def _pooled_model(model: Classifier, shot_stores: Mapping[str, str | Path],
-                  campaigns: Sequence[str]) -> np.ndarray:
-    return np.concatenate([shot_probabilities(model, shot_stores[c])[0] for c in campaigns])
+def _applied(model: Classifier, features: np.ndarray) -> np.ndarray:
+    """The model's probability of every feature row (NaN: a record without a return)."""
+    out = np.full(len(features), np.nan)
+    found = np.all(np.isfinite(features), axis=1)
+    if found.any():
+        out[found] = model.probability(features[found])
+    return out
 
 
 def _shot_and_clean_features(shot_stores: Mapping[str, str | Path],

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from cryolearn.crevasse.classify.model import reliability
 from cryolearn.crevasse.maps.rasters import RasterGrid, rasterise_points, read_raster
 from cryolearn.io.files import write_json_atomic, write_text_atomic
 from cryolearn.io.zarrstore import open_group
@@ -79,18 +80,12 @@ def reliability_table(probability: np.ndarray, outcome: np.ndarray, truth_share:
     Bins are equal-width on [0, 1]; the last includes 1. Empty bins are kept,
     with nulls, so that tables of different campaigns line up.
     """
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    which = np.clip(np.digitize(probability, edges[1:-1]), 0, n_bins - 1)
-    rows = []
-    for b in range(n_bins):
+    rows = reliability(probability, outcome, n_bins)
+    which = np.clip(np.digitize(probability, np.linspace(0.0, 1.0, n_bins + 1)) - 1, 0,
+                    n_bins - 1)
+    for b, row in enumerate(rows):
         sel = which == b
-        n = int(sel.sum())
-        rows.append({
-            "bin_low": float(edges[b]), "bin_high": float(edges[b + 1]), "n": n,
-            "mean_probability": float(probability[sel].mean()) if n else None,
-            "observed_frequency": float(outcome[sel].mean()) if n else None,
-            "mean_truth_share": float(truth_share[sel].mean()) if n else None,
-        })
+        row["mean_truth_share"] = float(truth_share[sel].mean()) if sel.any() else None
     return rows
 
 

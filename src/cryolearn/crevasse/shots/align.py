@@ -82,31 +82,43 @@ def record_noise_sd(signal: np.ndarray) -> np.ndarray:
     return mad * _DIFF_MAD_TO_SD
 
 
-def leading_edges(signal_v: np.ndarray, settings: AlignSettings | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Leading edge (ns) of each smoothed record, and the smoothed records.
+@dataclass
+class Aligned:
+    """Records aligned on their leading edges, with what the alignment measured."""
 
-    Returns
-    -------
-    edge_ns : (n,) float64, NaN where the return never rises above the threshold
-    smooth : (n, m) float32 smoothed records
-    """
-    s = settings or AlignSettings()
-    raw = np.asarray(signal_v, np.float32)
-    smooth = gaussian_smooth(raw, s.smooth_bins) if s.smooth_bins > 0 else raw
-    peak = smooth.max(axis=1).astype(np.float64)
-    noise = np.maximum(record_noise_sd(raw), s.min_noise_fraction * np.maximum(peak, 0.0))
-    return leading_edge_ns(smooth, s.threshold_sd * noise), smooth
+    waveform: np.ndarray  #: (n, m) float32 unit-energy aligned records; NaN rows: no return
+    edge_ns: np.ndarray  #: (n,) leading edge found in the input, ns (NaN where none)
+    smooth: np.ndarray  #: (n, m) float32 smoothed records, where the gate put them
+    noise_sd: np.ndarray  #: (n,) the record's own noise sd (before the floor of the threshold)
 
 
-def align(signal_v: np.ndarray, settings: AlignSettings | None = None
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Smooth, put the leading edge at ``lead_ns`` and scale to unit energy.
+def aligned_records(signal_v: np.ndarray, settings: AlignSettings | None = None) -> Aligned:
+    """Smooth, find the leading edge, put it at ``lead_ns`` and scale to unit energy.
 
     Parameters
     ----------
     signal_v : (n, m) background-subtracted waveforms (any scale)
     settings : the alignment
+    """
+    s = settings or AlignSettings()
+    raw = np.asarray(signal_v, np.float32)
+    smooth = gaussian_smooth(raw, s.smooth_bins) if s.smooth_bins > 0 else raw
+    peak = smooth.max(axis=1).astype(np.float64)
+    noise = record_noise_sd(raw)
+    threshold = s.threshold_sd * np.maximum(noise, s.min_noise_fraction * np.maximum(peak, 0.0))
+    edge = leading_edge_ns(smooth, threshold)
+    found = np.isfinite(edge)
+    shifted = fractional_shift(smooth, np.where(found, s.lead_ns - edge, 0.0))
+    norm = np.sqrt(np.sum(shifted.astype(np.float64) ** 2, axis=1))
+    ok = found & (norm > 0)
+    aligned = shifted / np.where(ok, norm, 1.0)[:, None].astype(np.float32)
+    aligned[~ok] = np.nan
+    return Aligned(aligned.astype(np.float32), edge, smooth, noise)
+
+
+def align(signal_v: np.ndarray, settings: AlignSettings | None = None
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Smooth, put the leading edge at ``lead_ns`` and scale to unit energy.
 
     Returns
     -------
@@ -114,12 +126,5 @@ def align(signal_v: np.ndarray, settings: AlignSettings | None = None
         above the threshold are NaN
     edge_ns : (n,) the leading edge found in the input, ns (NaN where none)
     """
-    s = settings or AlignSettings()
-    edge, smooth = leading_edges(signal_v, s)
-    found = np.isfinite(edge)
-    shifted = fractional_shift(smooth, np.where(found, s.lead_ns - edge, 0.0))
-    norm = np.sqrt(np.sum(shifted.astype(np.float64) ** 2, axis=1))
-    ok = found & (norm > 0)
-    aligned = shifted / np.where(ok, norm, 1.0)[:, None].astype(np.float32)
-    aligned[~ok] = np.nan
-    return aligned.astype(np.float32), edge
+    result = aligned_records(signal_v, settings)
+    return result.waveform, result.edge_ns
