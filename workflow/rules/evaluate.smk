@@ -120,6 +120,7 @@ rule evaluate_crevasse:
         change_pairs=CHANGE_PAIRS,
         evaluation=lookup(dpath="crevasse_evaluation", within=config),
         world=lookup(dpath="synth/world", within=config),
+        interval=lookup(dpath="maps/change_interval", within=config),
     conda:
         "../../envs/cryolearn.yaml"
     log:

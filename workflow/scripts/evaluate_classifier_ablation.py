@@ -6,6 +6,7 @@ from cryolearn.crevasse.maps.probability import probability_settings
 from cryolearn.crevasse.matching.match import matching_settings
 from cryolearn.logs import logged
 from cryolearn.runtime import limit_threads
+from cryolearn.settings import settings_from
 
 with logged(snakemake.log[0]):
     limit_threads(snakemake.threads)
@@ -25,6 +26,7 @@ with logged(snakemake.log[0]):
         if tile_truth else None,
         by_campaign(snakemake.input.classified),
         classifier_settings(snakemake.params.classifier, snakemake.params.align),
-        CrevasseEvaluation(**snakemake.params.evaluation), snakemake.output[0],
+        settings_from(CrevasseEvaluation, snakemake.params.evaluation, "crevasse_evaluation"),
+        snakemake.output[0],
         matching={"k": matching.k, "offsets": matching.offsets, "draws": matching.draws},
         probability_settings=probability_settings(snakemake.params.probability))

@@ -5,7 +5,9 @@ from cryolearn.crevasse.evaluate.crevasse import (
     tile_crevassed_shares,
     write_campaign_table,
 )
+from cryolearn.crevasse.maps.rasters import ChangeBootstrap
 from cryolearn.logs import logged
+from cryolearn.settings import settings_from
 from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 with logged(snakemake.log[0]) as log:
@@ -16,7 +18,7 @@ with logged(snakemake.log[0]) as log:
         dict(zip(campaigns, snakemake.input.truth, strict=True)),
         dict(zip(sorted(years), snakemake.input.maps, strict=True)),
         years, snakemake.params.change_pairs, snakemake.output.scores,
-        CrevasseEvaluation(**snakemake.params.evaluation),
+        settings_from(CrevasseEvaluation, snakemake.params.evaluation, "crevasse_evaluation"),
         world=SyntheticWorld(WorldParams.from_dict(snakemake.params.world)),
         crevassed_codes=[CLASS_CODE[name] for name in CREVASSED_CLASSES],
         matches_stores=dict(zip(campaigns, snakemake.input.matches, strict=True)),
@@ -26,7 +28,9 @@ with logged(snakemake.log[0]) as log:
                                              CREVASSED_CLASSES)
         if snakemake.input.tile_truth else None,
         change_tifs=dict(zip(map(tuple, snakemake.params.change_pairs),
-                             snakemake.input.changes, strict=True)))
+                             snakemake.input.changes, strict=True)),
+        bootstrap=settings_from(ChangeBootstrap, snakemake.params.interval,
+                                "maps.change_interval"))
     write_campaign_table(result, snakemake.output.table)
     log.info("overall ROC AUC %s, Brier %s", result["overall"]["roc_auc"],
              result["overall"]["brier"])

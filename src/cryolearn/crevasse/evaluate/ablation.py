@@ -10,6 +10,11 @@ cloud-free, per region and per fold of repeat tracks) against both truths:
 * ``classifier``: the published classifier (:mod:`cryolearn.crevasse.classify`);
 * ``classifier_one_pulse``: trained with the library's one 6 ns pulse for every campaign;
 * ``classifier_no_clouds``: trained without forward-scattering examples;
+* ``classifier_cnn``: the 1-D network (:mod:`~cryolearn.crevasse.classify.cnn`) in place
+  of the trees, on the same examples;
+* ``classifier_slope``: the trees with the surface slope as one more feature: for a
+  shot, its along-track slope from the product's elevations of the shots before and
+  after it; for a library example, its tile's plane gradient along a random heading;
 * ``classifier_along_track``: the classifier's probabilities averaged along track with
   the shots before and after (weights 1, 2, 1 within a pass);
 * the ceilings, for reference only, as they use what a real survey lacks:
@@ -30,10 +35,13 @@ from typing import Any
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from cryolearn.constants import TILE_PIXEL_M
 from cryolearn.crevasse.classify.model import (
+    HOLDOUT,
     Classifier,
     ClassifierSettings,
     build_classifier,
+    fit_classifier,
 )
 from cryolearn.crevasse.classify.pulses import campaign_pulses, library_pulse
 from cryolearn.crevasse.classify.training import shot_features
@@ -58,7 +66,11 @@ from cryolearn.crevasse.matching.match import (
     match_with_offsets,
 )
 from cryolearn.crevasse.matching.search import ExactIndex
-from cryolearn.crevasse.shots.augment import background_subtracted, read_distributions
+from cryolearn.crevasse.shots.augment import (
+    EmpiricalDistributions,
+    background_subtracted,
+    read_distributions,
+)
 from cryolearn.crevasse.surfaces.labels import CREVASSE, Clustering
 from cryolearn.io.files import write_json_atomic
 from cryolearn.io.zarrstore import open_group
@@ -76,6 +88,10 @@ DESCRIPTIONS = {
                   "aligned, isotonic-calibrated on the held-out library",
     "classifier_one_pulse": "the classifier trained with one 6 ns pulse for every campaign",
     "classifier_no_clouds": "the classifier trained without forward-scattering examples",
+    "classifier_cnn": "the 1-D convolutional network in place of the trees",
+    "classifier_slope": "the trees with the surface slope as a feature (shots: along-track "
+                        "from the product's elevations; library: the tile's plane gradient "
+                        "along a random heading)",
     "classifier_along_track": "the classifier's probability averaged 1-2-1 with the shots "
                               "before and after it in its pass",
     "matching_tile_truth": "ceiling: the matched tiles scored by their own zone-class truth",
@@ -85,7 +101,8 @@ DESCRIPTIONS = {
                            "per-shot truth, cross-validated over folds (information ceiling)",
 }
 DEPLOYABLE = {"matching", "matching_aligned", "classifier", "classifier_one_pulse",
-              "classifier_no_clouds", "classifier_along_track"}
+              "classifier_no_clouds", "classifier_cnn", "classifier_slope",
+              "classifier_along_track"}
 
 
 def along_track_mean(probability: np.ndarray, time: np.ndarray) -> np.ndarray:
@@ -105,6 +122,33 @@ def along_track_mean(probability: np.ndarray, time: np.ndarray) -> np.ndarray:
     out = np.empty_like(smoothed)
     out[order] = smoothed
     return out
+
+
+def along_track_slope(x: np.ndarray, y: np.ndarray, elevation: np.ndarray, time: np.ndarray
+                      ) -> np.ndarray:
+    """Each shot's absolute along-track slope (m/m): the mean of the slopes to the shots
+    before and after it in its pass; NaN for a shot alone in its pass."""
+    order = np.argsort(time, kind="stable")
+    xs, ys, zs, ts = (np.asarray(a, np.float64)[order] for a in (x, y, elevation, time))
+    step = np.hypot(np.diff(xs), np.diff(ys))
+    same_pass = (np.diff(ts) < PASS_GAP_S) & (step > 0)
+    slope = np.abs(np.diff(zs)) / np.where(same_pass, step, 1.0)
+    slope = np.where(same_pass, slope, np.nan)
+    pair = np.stack([np.append(slope, np.nan), np.insert(slope, 0, np.nan)])
+    count = np.isfinite(pair).sum(0)
+    mean = np.where(count > 0, np.nansum(pair, 0) / np.maximum(count, 1), np.nan)
+    out = np.empty_like(mean)
+    out[order] = mean
+    return out
+
+
+def tile_gradients(elevation: np.ndarray, pixel_m: float) -> np.ndarray:
+    """(n, 2) least-squares plane gradient (dz/dx, dz/dy, m/m) of (n, rows, cols) tiles."""
+    n, rows, cols = elevation.shape
+    yy, xx = np.mgrid[:rows, :cols]
+    design = np.stack([xx.ravel() * pixel_m, yy.ravel() * pixel_m, np.ones(rows * cols)], 1)
+    z = np.asarray(elevation, np.float64).reshape(n, -1).T
+    return np.linalg.lstsq(design, z, rcond=None)[0][:2].T
 
 
 def truth_trained(features: np.ndarray, outcome: np.ndarray, fold: np.ndarray, seed: int
@@ -188,6 +232,7 @@ def ablation(library_store: str | Path, clusters_store: str | Path, labels_path:
         "classifier_one_pulse": (settings, dict.fromkeys(pulses, one_pulse)),
         "classifier_no_clouds": (replace(settings, examples=replace(settings.examples,
                                                                      cloud_share=0.0)), pulses),
+        "classifier_cnn": (replace(settings, model="cnn"), pulses),
     }
     # every variant makes its features alike: the shots' features are made once
     raw, clean = _shot_and_clean_features(shot_stores, truth_stores, campaigns, settings)
@@ -196,6 +241,10 @@ def ablation(library_store: str | Path, clusters_store: str | Path, labels_path:
                                        variant_pulses, variant)
         probability[name] = _applied(model, raw)
         log.info("%s trained", name)
+    probability["classifier_slope"] = _with_slope(library_store, clusters_store, labels_path,
+                                                  dist, pulses, settings, raw, shot_stores,
+                                                  campaigns)
+    log.info("classifier_slope trained")
     probability["classifier_along_track"] = np.concatenate([
         along_track_mean(p, open_group(crevasse_stores[c])["time"][:])
         for c, p in zip(campaigns, np.split(probability["classifier"],
@@ -237,6 +286,34 @@ def _applied(model: Classifier, features: np.ndarray) -> np.ndarray:
     if found.any():
         out[found] = model.probability(features[found])
     return out
+
+
+def _with_slope(library_store: str | Path, clusters_store: str | Path, labels_path: str | Path,
+                dist: EmpiricalDistributions, pulses: Mapping[str, np.ndarray],
+                settings: ClassifierSettings, raw: np.ndarray,
+                shot_stores: Mapping[str, str | Path], campaigns: Sequence[str]) -> np.ndarray:
+    """Probabilities of the trees trained with the slope as one more feature."""
+    _, examples, _ = build_classifier(library_store, clusters_store, labels_path, dist, pulses,
+                                      settings)
+    library = open_group(library_store)
+    rng = np.random.default_rng(settings.seed)
+    tiles = np.unique(np.concatenate([ex.tile for ex in examples.values()]))
+    gradient = np.concatenate([
+        tile_gradients(library["elevation"].get_orthogonal_selection(
+            (chunk, slice(None), slice(None))), TILE_PIXEL_M)
+        for chunk in np.array_split(tiles, max(1, len(tiles) // 256))])
+    with_slope = {}
+    for name, ex in examples.items():
+        g = gradient[np.searchsorted(tiles, ex.tile)]
+        heading = rng.uniform(0.0, np.pi, len(ex.tile))
+        slope = np.abs(g[:, 0] * np.cos(heading) + g[:, 1] * np.sin(heading))
+        with_slope[name] = replace(ex, features=np.column_stack([ex.features, slope]))
+    model = fit_classifier(with_slope["train"], with_slope[HOLDOUT], settings, sorted(pulses))
+    shot_slope = np.concatenate([
+        along_track_slope(*(open_group(shot_stores[c])[k][:] for k in ("x", "y", "elevation",
+                                                                      "time")))
+        for c in campaigns])
+    return _applied(model, np.column_stack([raw, shot_slope]))
 
 
 def _shot_and_clean_features(shot_stores: Mapping[str, str | Path],

@@ -36,7 +36,12 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from cryolearn.crevasse.classify.model import reliability
-from cryolearn.crevasse.maps.rasters import RasterGrid, rasterise_points, read_raster
+from cryolearn.crevasse.maps.rasters import (
+    ChangeBootstrap,
+    RasterGrid,
+    rasterise_points,
+    read_raster,
+)
 from cryolearn.io.files import write_json_atomic, write_text_atomic
 from cryolearn.io.zarrstore import open_group
 from cryolearn.synth.glas import truth_rows_for_shots
@@ -54,10 +59,13 @@ class CrevasseEvaluation:
     open_truth_threshold: float = 0.1
     primary_truth: str = "open_crevasses"
     tracks_per_fold: int = 1
+    change_cells_m: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.tracks_per_fold < 1:
             raise ValueError("crevasse_evaluation.tracks_per_fold must be at least 1")
+        if any(c <= 0 for c in self.change_cells_m):
+            raise ValueError("crevasse_evaluation.change_cells_m must be positive sizes, m")
 
 
 #: the two truths of a shot: name → (CampaignShots attribute, threshold setting, definition)
@@ -424,8 +432,8 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
                       crevassed_codes: Sequence[int] = (),
                       matches_stores: Mapping[str, str | Path] | None = None,
                       tile_crevassed: np.ndarray | None = None,
-                      change_tifs: Mapping[tuple[int, int], str | Path] | None = None
-                      ) -> dict[str, Any]:
+                      change_tifs: Mapping[tuple[int, int], str | Path] | None = None,
+                      bootstrap: ChangeBootstrap | None = None) -> dict[str, Any]:
     """Write ``results/eval/crevasse.json``: per campaign, region, year and change.
 
     The top level scores the primary truth (``settings.primary_truth``); the other
@@ -445,6 +453,10 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
         ceiling)
     change_tifs : ``change_{year1}_{year2}.tif`` by pair: their bootstrap intervals of the
         crevassed-area change are reported beside the truths' change
+    bootstrap : the change maps' bootstrap: with ``world`` and
+        ``settings.change_cells_m``, ``change_detectability`` gives every pair's interval
+        and the primary truth's whole-cell change at each of those cell sizes
+        (:func:`cryolearn.crevasse.evaluate.change.change_detectability`)
     """
     if settings.primary_truth not in TRUTHS:
         raise ValueError(f"crevasse_evaluation.primary_truth must be one of {sorted(TRUTHS)}, "
@@ -473,6 +485,10 @@ def evaluate_crevasse(probability_stores: Mapping[str, str | Path],
             result.update(block)
         else:
             result[name] = block
+    if world is not None and bootstrap is not None and settings.change_cells_m:
+        result["change_detectability"] = _detectability(
+            probability_stores, shots, campaigns_of_year, change_pairs, settings, bootstrap,
+            world, crevassed_codes, primary)
     write_json_atomic(out_json, result)
     overall = result["overall"]
     log.info("per-shot ROC AUC %s, Brier %s over %d shots (%s)", overall["roc_auc"],
@@ -498,6 +514,28 @@ def _map_metrics(shots: Mapping[str, CampaignShots], truth: str,
             changes[f"{a}_{b}"].update(interval_metrics(changes[f"{a}_{b}"],
                                                         read_raster(change_tifs[a, b]).tags))
     return {"years": {str(y): year_metrics(t) for y, t in truths.items()}, "changes": changes}
+
+
+def _detectability(probability_stores: Mapping[str, str | Path],
+                   shots: Mapping[str, CampaignShots],
+                   campaigns_of_year: Mapping[int, Sequence[str]],
+                   change_pairs: Sequence[tuple[int, int]], settings: CrevasseEvaluation,
+                   bootstrap: ChangeBootstrap, world: Any, crevassed_codes: Sequence[int],
+                   truth: str) -> dict[str, Any]:
+    from cryolearn.crevasse.evaluate.change import change_detectability
+
+    def of_year(year: int) -> tuple[list[str | Path], float]:
+        names = [c for c in campaigns_of_year[year] if c in shots]
+        return [probability_stores[c] for c in names], float(np.mean([shots[c].year
+                                                                      for c in names]))
+    out = {}
+    for a, b in change_pairs:
+        (earlier, year_a), (later, year_b) = of_year(a), of_year(b)
+        out[f"{a}_{b}"] = change_detectability(earlier, later, (year_a, year_b),
+                                               settings.change_cells_m, bootstrap, world,
+                                               crevassed_codes, truth, settings.cell_sample_m)
+        log.info("%s→%s: detectability at cells %s m", a, b, list(settings.change_cells_m))
+    return {"truth": truth, "pairs": out}
 
 
 def interval_metrics(change: Mapping[str, Any], tags: Mapping[str, Any]) -> dict[str, Any]:
