@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install install-test demo demo-bedtopo demo-climate test test-unit test-slurm lint docs docs-serve bench report clean
+.PHONY: install install-test demo demo-bedtopo demo-climate figures test test-unit test-slurm lint docs docs-serve bench report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ demo: install
 ## demo-bedtopo: only the bed-topography part of the demo (DeepTopoNet and its baselines)
 demo-bedtopo: install
 	$(BIN)/snakemake --profile profiles/default --cores $(CORES) bedtopo
+
+## figures: every figure of the crevasse pipeline (results/figures), and only what they need
+figures: install
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) figures
 
 ## demo-climate: cluster the synthetic climate year with DSC, its variants and baselines
 demo-climate: install

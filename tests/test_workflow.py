@@ -42,7 +42,8 @@ FIGURES = {
     "tile_neighbours": ((616, 1320), 0.26), "crevasse_maps": ((396, 1298), 0.3),
     "crevasse_change": ((396, 902), 0.28), "crevasse_reliability": ((715, 605), 0.03),
     "climate_clusters_dsc": ((297, 1332), 0.2), "realism": ((650, 1200), 0.01),
-    "bedtopo_maps": (None, 0.24),
+    "normalisation_steps": ((836, 1430), 0.25), "dct_truncation": ((484, 1430), 0.26),
+    "holdout_matches": ((594, 1650), 0.15), "bedtopo_maps": (None, 0.24),
     "bedtopo_profiles": (None, 0.037), "bedtopo_training": (None, 0.03),
 }
 
@@ -185,7 +186,41 @@ def test_end_to_end_normalises_every_library_tile(test_run):
     np.testing.assert_array_equal(features["hash"][:], library["hash"][:])
     errors = json.loads((test_run / "results/eval/dct.json").read_text())
     assert errors["dct_size"] == 20 and 0 <= errors["share_over_30cm"] <= errors[
-        "share_over_10cm"] <= 1
+        "share_over_15cm"] <= errors["share_over_10cm"] <= 1
+
+
+def test_the_original_talks_figures_state_the_evaluations_own_numbers(test_run):
+    from PIL import Image
+
+    for name in ("normalisation_steps", "dct_truncation", "holdout_matches"):
+        assert_figure(test_run, name)
+    errors = json.loads((test_run / "results/eval/dct.json").read_text())
+    stated = Image.open(test_run / "results/figures/dct_truncation.png").text
+    assert float(stated["share_over_15cm"]) == errors["share_over_15cm"]
+    # the hold-out figure draws the experiment's own matches: held-out queries, training
+    # neighbours, nearest first, as many as matching.json scored
+    library = zarr.open_group(str(test_run / "results/library.zarr"), mode="r")
+    split = np.asarray(library["split"][:], dtype=object)
+    found = zarr.open_group(str(test_run / "results/eval/holdout_matches.zarr"), mode="r")
+    evaluation = json.loads((test_run / "results/eval/matching.json").read_text())
+    rows, neighbours = found["holdout_row"][:], found["neighbour"][:]
+    assert len(rows) == evaluation["exact"]["n_queries"] and neighbours.shape[1] == 5
+    assert (split[rows] == "holdout").all() and (split[neighbours] == "train").all()
+    assert (np.diff(found["distance"][:], axis=1) >= 0).all()
+
+
+def test_the_figures_target_builds_every_figure_and_nothing_else(tmp_path):
+    result = snakemake(tmp_path, "--configfile", str(REPO / "config/test.yaml"), "-n",
+                       "figures")
+    rules = {rule for rule, _ in planned_jobs(result.stdout)}
+    drawn = {r for r in rules if r.startswith("figure_")}
+    assert drawn == {"figure_library_examples", "figure_autoencoder_training",
+                     "figure_cleaned_shots", "figure_matches", "figure_normalisation_steps",
+                     "figure_dct_truncation", "figure_holdout_matches", "figure_som",
+                     "figure_crevasse_maps", "figure_reliability"}
+    assert "evaluate_realism" in rules  # realism.png
+    assert not rules & {"evaluate_classifier_ablation", "evaluate_som", "evaluate_autoencoder",
+                        "train_bedtopo", "cluster_climate", "figure_bedtopo", "figure_climate"}
 
 
 def test_end_to_end_organises_tiles_into_clusters(test_run):

@@ -164,11 +164,31 @@ def som_evaluation_targets():
     return ["results/eval/som.json"] if SYNTHETIC else []
 
 
+def crevasse_figures():
+    """Every figure of the crevasse pipeline (the `figures` target rule)."""
+    return [
+        "results/figures/library_examples.png",
+        "results/figures/autoencoder_training.png",
+        "results/figures/cleaned_shots.png",
+        "results/figures/matches.png",
+        "results/figures/normalisation_steps.png",
+        "results/figures/dct_truncation.png",
+        "results/figures/som_umatrix.png",
+        "results/figures/optics_reachability.png",
+        "results/figures/tile_neighbours.png",
+        "results/figures/crevasse_maps.png",
+        "results/figures/crevasse_change.png",
+        # the hold-out experiment, reliability and realism need synthetic truth
+        ["results/figures/holdout_matches.png"] if SYNTHETIC else [],
+        [t for t in crevasse_evaluation_targets() + realism_targets() if t.endswith(".png")],
+    ]
+
+
 def final_targets():
     """What `snakemake` builds by default."""
     return [
         "results/library.zarr",
-        "results/figures/library_examples.png",
+        crevasse_figures(),
         expand("results/denoised/{campaign}.zarr", campaign=CAMPAIGNS),
         "results/eval/autoencoder.json",
         "results/figures/autoencoder_training.png",

@@ -44,11 +44,12 @@ rule evaluate_matching:
         distributions="results/augment/distributions.zarr",
         truth=truth_targets(),
     output:
-        report(
+        scores=report(
             "results/eval/matching.json",
             caption="../report/matching_eval.rst",
             category="Matching",
         ),
+        holdout=directory("results/eval/holdout_matches.zarr"),
     params:
         matching=lookup(dpath="matching", within=config),
     conda:

@@ -180,3 +180,82 @@ rule figure_reliability:
         runtime=10,
     script:
         "../scripts/figure_reliability.py"
+
+
+rule figure_normalisation_steps:
+    input:
+        library="results/library.zarr",
+        truth=truth_targets(),
+    output:
+        report(
+            "results/figures/normalisation_steps.png",
+            caption="../report/normalisation_steps.rst",
+            category="Surface types",
+        ),
+    params:
+        normalise=lookup(dpath="normalise", within=config),
+    conda:
+        "../../envs/cryolearn.yaml"
+    log:
+        "logs/figure_normalisation_steps/figure_normalisation_steps.log",
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../scripts/figure_normalisation_steps.py"
+
+
+rule figure_dct_truncation:
+    input:
+        library="results/library.zarr",
+        features="results/features/tiles_dct.zarr",
+        dct="results/eval/dct.json",
+        truth=truth_targets(),
+    output:
+        report(
+            "results/figures/dct_truncation.png",
+            caption="../report/dct_truncation.rst",
+            category="Surface types",
+        ),
+    params:
+        normalise=lookup(dpath="normalise", within=config),
+    conda:
+        "../../envs/cryolearn.yaml"
+    log:
+        "logs/figure_dct_truncation/figure_dct_truncation.log",
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../scripts/figure_dct_truncation.py"
+
+
+rule figure_holdout_matches:
+    input:
+        holdout="results/eval/holdout_matches.zarr",
+        library="results/library.zarr",
+        truth=truth_targets(),
+    output:
+        report(
+            "results/figures/holdout_matches.png",
+            caption="../report/holdout_matches.rst",
+            category="Matching",
+        ),
+    params:
+        time_window_ns=lookup(dpath="figures/time_window_ns", within=config),
+    conda:
+        "../../envs/cryolearn.yaml"
+    log:
+        "logs/figure_holdout_matches/figure_holdout_matches.log",
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../scripts/figure_holdout_matches.py"
+
+
+rule figures:
+    # target rule: every figure of the crevasse pipeline, and what they need
+    # (`snakemake figures`, `make figures`)
+    input:
+        crevasse_figures(),

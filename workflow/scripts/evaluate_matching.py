@@ -9,9 +9,9 @@ with logged(snakemake.log[0]) as log:
     evaluation = snakemake.params.matching.get("evaluation", {})
     result = evaluate_matching(
         snakemake.input.index, snakemake.input.library, snakemake.input.model,
-        snakemake.input.distributions, list(snakemake.input.truth), snakemake.output[0],
+        snakemake.input.distributions, list(snakemake.input.truth), snakemake.output.scores,
         k=settings.k, offsets=settings.offsets, seed=evaluation.get("seed", 1),
         offset_sweep=evaluation.get("offset_sweep", []), exact=settings.exact,
-        approximate=settings.approximate)
+        approximate=settings.approximate, out_holdout=snakemake.output.holdout)
     log.info("class agreement %.3f (chance %.3f)", result["exact"]["class_agreement"],
              result["exact"]["chance"])

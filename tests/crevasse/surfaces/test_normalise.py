@@ -11,9 +11,11 @@ from cryolearn.crevasse.surfaces.normalise import (
     circular_mask,
     dct_features,
     dominant_direction,
+    normalisation_steps,
     normalise_library,
     normalise_tiles,
     pixel_coordinates,
+    plane_frame_points,
     principal_planes,
     reconstruction_errors,
 )
@@ -121,3 +123,25 @@ def test_normalise_library_refuses_a_dct_larger_than_the_crop(tmp_path):
         normalise_library(tmp_path / "library.zarr", tmp_path / "f.zarr", tmp_path / "d.json",
                           NormaliseParams(dct_size=150), progress=False)
     assert not (tmp_path / "f.zarr").exists()
+
+
+def test_the_steps_end_in_the_normalised_tile_and_the_point_cloud_lies_on_its_plane():
+    azimuth = 0.7
+    tiles = np.stack([crevasse_field(azimuth) + 0.04 * X - 0.02 * Y + 1500.0])
+    steps = normalisation_steps(tiles)
+    np.testing.assert_array_equal(steps.normalised, normalise_tiles(tiles))
+    disc = circular_mask(200)
+    assert np.isnan(steps.masked[0][~disc]).all() and np.isfinite(steps.masked[0][disc]).all()
+    points = plane_frame_points(steps.masked[0], steps.centroid[0], steps.normal[0],
+                                steps.e1[0], steps.e2[0])
+    assert points.shape == (disc.sum(), 3)
+    # the third coordinate is the height above the principal plane, centred on it
+    np.testing.assert_allclose(points[:, 2], steps.height[0][disc], atol=1e-9)
+    assert abs(points[:, 2].mean()) < 1e-9
+    # the crevasses' slopes point along e1: heights vary along x of the frame, not y
+    order_x = np.argsort(points[:, 0])
+    order_y = np.argsort(points[:, 1])
+    rough_x = np.abs(np.diff(points[order_x, 2])).mean()
+    rough_y = np.abs(np.diff(points[order_y, 2])).mean()
+    assert rough_x < 0.2 * rough_y  # sorted by x, neighbours share their crevasse phase
+    assert steps.rerasterised.shape == (1, 142, 142)

@@ -49,7 +49,7 @@ from cryolearn.crevasse.shots.align import AlignSettings, align
 from cryolearn.crevasse.shots.augment import degrade, read_distributions
 from cryolearn.crevasse.shots.autoencoder import denoise, load_model
 from cryolearn.io.files import write_json_atomic
-from cryolearn.io.zarrstore import open_group
+from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
 from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,21 @@ def holdout_queries(library_store: str | Path, model_path: str | Path,
                   "degraded_cleaned": prepared}
 
 
+def write_holdout_matches(out_store: str | Path, holdout_rows: np.ndarray, found: Matches,
+                          space: str, k: int) -> None:
+    """The hold-out experiment's exact matches: every query's library row, and its k
+    nearest training tiles (library rows) with their distances."""
+    with atomic_store(out_store) as tmp:
+        group = create_group(tmp, {"space": space, "k": int(k), "backend": "exact"})
+        write_array(group, "holdout_row", np.asarray(holdout_rows, np.int64), ("query",),
+                    {"meaning": "library row of the held-out tile whose degraded waveform "
+                                "was the query"})
+        write_array(group, "neighbour", np.asarray(found.ids, np.int64), ("query", "rank"),
+                    {"meaning": "library rows of the nearest training tiles, nearest first"})
+        write_array(group, "distance", np.asarray(found.distances, np.float32),
+                    ("query", "rank"), {"meaning": "distance in the matching space"})
+
+
 class _Scorer:
     """Agreement of matches with the truth classes of holdout and training tiles."""
 
@@ -173,6 +188,7 @@ def evaluate_matching(
     offset_sweep: Sequence[int] = (),
     exact: ExactParams | None = None,
     approximate: ApproximateParams | None = None,
+    out_holdout: str | Path | None = None,
 ) -> dict:
     """Run the hold-out experiment; write ``results/eval/matching.json``.
 
@@ -186,6 +202,9 @@ def evaluate_matching(
     same cleaned queries). ``offset_sweep`` lists further largest offsets
     (bins) scored with exact search on the index, so that a user can see how
     the multi-offset look-up trades alignment against specificity.
+
+    ``out_holdout`` (``results/eval/holdout_matches.zarr``) keeps the exact
+    backend's matches, so that figures show the experiment's own answers.
     """
     meta = read_index_meta(index_folder)
     aligned = AlignSettings(**meta["align"]) if meta["space"] == "aligned" else None
@@ -214,6 +233,8 @@ def evaluate_matching(
         section = {**score(found), "queries_per_second": qps}
         if backend == "exact":
             exact_ids = found.ids
+            if out_holdout is not None:
+                write_holdout_matches(out_holdout, holdout_rows, found, meta["space"], k)
             section["offset_sweep"] = {
                 str(m): score(match_with_offsets(index, queries, k, offsets_bins(m),
                                                  item_rows=item_rows))["class_agreement"]

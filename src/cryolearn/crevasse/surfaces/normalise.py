@@ -49,8 +49,9 @@ from cryolearn.io.zarrstore import (
 
 log = logging.getLogger(__name__)
 
-#: pixel errors of the DCT reconstruction that are reported, metres
-ERROR_THRESHOLDS_M = (0.1, 0.3)
+#: pixel errors of the DCT reconstruction that are reported, metres (0.15: GLAS's range
+#: resolution, below which the original argued errors do not matter)
+ERROR_THRESHOLDS_M = (0.1, 0.15, 0.3)
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,54 @@ def rerasterise(height: np.ndarray, centroid: np.ndarray, e1: np.ndarray, e2: np
     return out
 
 
+@dataclass
+class NormalisationSteps:
+    """Every step of :func:`normalise_tiles`, kept for figures and checks.
+
+    Attributes
+    ----------
+    masked : (n, size, size) elevations inside the circular mask, NaN outside
+    height : (n, size, size) heights above each tile's principal plane, NaN outside
+    centroid, normal : (n, 3) the principal plane (:func:`principal_planes`)
+    e1, e2 : (n, 3) in-plane axes, e1 along the dominant direction
+    rerasterised : (n, crop_px, crop_px) heights on the rotated grid, NaN where the
+        grid leaves the disc
+    normalised : (n, crop_px, crop_px) the result: zero outside the second mask
+    """
+
+    masked: np.ndarray
+    height: np.ndarray
+    centroid: np.ndarray
+    normal: np.ndarray
+    e1: np.ndarray
+    e2: np.ndarray
+    rerasterised: np.ndarray
+    normalised: np.ndarray
+
+
+def normalisation_steps(tiles: np.ndarray, params: NormaliseParams | None = None
+                        ) -> NormalisationSteps:
+    """Normalise tiles and keep every intermediate step (:class:`NormalisationSteps`)."""
+    params = params or NormaliseParams()
+    tiles = np.asarray(tiles, np.float64)
+    if tiles.ndim != 3 or tiles.shape[1] != tiles.shape[2]:
+        raise ValueError(f"tiles must be (n, size, size), got shape {tiles.shape}")
+    size = tiles.shape[1]
+    if not 1 <= params.crop_px <= size:
+        raise ValueError(f"crop_px {params.crop_px} must lie between 1 and the tile size {size}")
+    mask = circular_mask(size)
+    centroid, normal = principal_planes(tiles, mask, params.pixel_m)
+    height = np.where(mask, height_above_plane(tiles, centroid, normal, params.pixel_m), 0.0)
+    e1, e2 = in_plane_axes(normal, dominant_direction(height, mask, params.pixel_m))
+    # the plane's centroid is where the rotated grid is centred; its height is 0
+    inside = np.where(mask, height, np.nan)
+    flat = rerasterise(inside, centroid, e1, e2, params.crop_px, params.pixel_m)
+    crop_mask = circular_mask(params.crop_px)
+    normalised = np.where(crop_mask & np.isfinite(flat), flat, 0.0).astype(np.float32)
+    return NormalisationSteps(np.where(mask, tiles, np.nan), inside, centroid, normal, e1, e2,
+                              flat, normalised)
+
+
 def normalise_tiles(tiles: np.ndarray, params: NormaliseParams | None = None) -> np.ndarray:
     """Normalised tiles: detrended, rotated to the dominant direction, cropped, masked.
 
@@ -177,22 +226,21 @@ def normalise_tiles(tiles: np.ndarray, params: NormaliseParams | None = None) ->
     (n, crop_px, crop_px) float32 heights above each tile's principal plane,
     zero outside the circular mask
     """
-    params = params or NormaliseParams()
-    tiles = np.asarray(tiles, np.float64)
-    if tiles.ndim != 3 or tiles.shape[1] != tiles.shape[2]:
-        raise ValueError(f"tiles must be (n, size, size), got shape {tiles.shape}")
-    size = tiles.shape[1]
-    if not 1 <= params.crop_px <= size:
-        raise ValueError(f"crop_px {params.crop_px} must lie between 1 and the tile size {size}")
-    mask = circular_mask(size)
-    centroid, normal = principal_planes(tiles, mask, params.pixel_m)
-    height = np.where(mask, height_above_plane(tiles, centroid, normal, params.pixel_m), 0.0)
-    e1, e2 = in_plane_axes(normal, dominant_direction(height, mask, params.pixel_m))
-    # the plane's centroid is where the rotated grid is centred; its height is 0
-    flat = rerasterise(np.where(mask, height, np.nan), centroid, e1, e2, params.crop_px,
-                       params.pixel_m)
-    crop_mask = circular_mask(params.crop_px)
-    return np.where(crop_mask & np.isfinite(flat), flat, 0.0).astype(np.float32)
+    return normalisation_steps(tiles, params).normalised
+
+
+def plane_frame_points(tile: np.ndarray, centroid: np.ndarray, normal: np.ndarray,
+                       e1: np.ndarray, e2: np.ndarray, pixel_m: float = TILE_PIXEL_M
+                       ) -> np.ndarray:
+    """(m, 3) coordinates of one tile's finite pixels along (e1, e2, normal), metres.
+
+    The point cloud the normalisation works on, seen in the tile's own frame: the
+    principal plane is z = 0 and the dominant direction runs along x.
+    """
+    x, y = pixel_coordinates(tile.shape[0], pixel_m)
+    keep = np.isfinite(tile)
+    points = np.stack([x[keep], y[keep], tile[keep]], axis=1) - centroid
+    return points @ np.stack([e1, e2, normal], axis=1)
 
 
 def dct_features(normalised: np.ndarray, dct_size: int) -> np.ndarray:
@@ -299,7 +347,7 @@ def normalise_library(library_store: str | Path, out_store: str | Path, out_json
     summary = {
         "n_tiles": int(n), "dct_size": params.dct_size, "n_features": k2,
         "crop_px": params.crop_px, "n_pixels": int(n_pixels),
-        **{f"share_over_{int(t * 100)}cm": float(c / max(n_pixels, 1))
+        **{f"share_over_{round(t * 100)}cm": float(c / max(n_pixels, 1))
            for t, c in zip(ERROR_THRESHOLDS_M, over, strict=True)},
         "rmse_m": float(np.sqrt(sum_sq / max(n_pixels, 1))), "max_error_m": worst,
     }
