@@ -2,12 +2,21 @@
 
 Every random quantity of the synthetic world is a pure function of integer
 lattice coordinates, a seed and a salt, so a surface can be evaluated
-anywhere, in any order, and give the same answer.
+anywhere, in any order, and give the same answer. :func:`hash_uniform` and
+:func:`value_noise` run compiled kernels (:mod:`cryolearn.synth._noise_kernel`);
+``hash_uniform_arrays`` and ``value_noise_arrays`` are the same arithmetic as
+array expressions, the reference the kernels are checked and timed against.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from cryolearn.synth._noise_kernel import (
+    hash_kernel,
+    nearest_zone_kernel,
+    value_noise_kernel,
+)
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -21,8 +30,8 @@ def _as_u64(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.int64).view(np.uint64)
 
 
-def hash_uniform(i: np.ndarray, j: np.ndarray, seed: int, salt: int) -> np.ndarray:
-    """Uniform numbers in [0, 1) hashed from integer lattice coordinates.
+def hash_uniform_arrays(i: np.ndarray, j: np.ndarray, seed: int, salt: int) -> np.ndarray:
+    """:func:`hash_uniform` as array expressions (the reference of the compiled kernel).
 
     Parameters
     ----------
@@ -47,10 +56,58 @@ def hash_uniform(i: np.ndarray, j: np.ndarray, seed: int, salt: int) -> np.ndarr
     return (h >> np.uint64(11)).astype(np.float64) * _INV_2_53
 
 
+def _salted(seed: int, salt: int) -> np.uint64:
+    """The key of a (seed, salt) field, already multiplied by the third hash constant."""
+    with np.errstate(over="ignore"):
+        key = np.uint64((seed * 0x2545F4914F6CDD1D + salt * 0x9E3779B1) & 0xFFFFFFFFFFFFFFFF)
+        return key * _M3
+
+
+def hash_uniform(i: np.ndarray, j: np.ndarray, seed: int, salt: int) -> np.ndarray:
+    """Uniform numbers in [0, 1) hashed from integer lattice coordinates.
+
+    Parameters
+    ----------
+    i, j : int64 arrays of the same (broadcastable) shape
+    seed, salt : integers; a different salt gives an independent field
+
+    Returns
+    -------
+    float64 array of the broadcast shape
+    """
+    bi, bj = np.broadcast_arrays(np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64))
+    flat = hash_kernel(np.ascontiguousarray(bi).ravel(), np.ascontiguousarray(bj).ravel(),
+                       _salted(seed, salt))
+    return flat.reshape(bi.shape)
+
+
 def value_noise(
     x: np.ndarray, y: np.ndarray, wavelength_m: float, seed: int, salt: int
 ) -> np.ndarray:
     """Smooth lattice value noise in [-1, 1] with the given wavelength.
+
+    Parameters
+    ----------
+    x, y : float arrays, metres
+    wavelength_m : lattice spacing, metres
+    seed, salt : integers selecting the field
+
+    Returns
+    -------
+    float64 array of the broadcast shape of x and y
+    """
+    bx, by = np.broadcast_arrays(np.asarray(x, dtype=np.float64),
+                                 np.asarray(y, dtype=np.float64))
+    flat = value_noise_kernel(np.ascontiguousarray(bx).ravel(),
+                              np.ascontiguousarray(by).ravel(), float(wavelength_m),
+                              _salted(seed, salt))
+    return flat.reshape(bx.shape)
+
+
+def value_noise_arrays(
+    x: np.ndarray, y: np.ndarray, wavelength_m: float, seed: int, salt: int
+) -> np.ndarray:
+    """:func:`value_noise` as array expressions (the reference of the compiled kernel).
 
     Parameters
     ----------
@@ -72,10 +129,10 @@ def value_noise(
     ty = ty * ty * (3.0 - 2.0 * ty)
     ix = ix.astype(np.int64)
     iy = iy.astype(np.int64)
-    v00 = hash_uniform(ix, iy, seed, salt)
-    v10 = hash_uniform(ix + 1, iy, seed, salt)
-    v01 = hash_uniform(ix, iy + 1, seed, salt)
-    v11 = hash_uniform(ix + 1, iy + 1, seed, salt)
+    v00 = hash_uniform_arrays(ix, iy, seed, salt)
+    v10 = hash_uniform_arrays(ix + 1, iy, seed, salt)
+    v01 = hash_uniform_arrays(ix, iy + 1, seed, salt)
+    v11 = hash_uniform_arrays(ix + 1, iy + 1, seed, salt)
     top = v00 + (v10 - v00) * tx
     bottom = v01 + (v11 - v01) * tx
     return 2.0 * (top + (bottom - top) * ty) - 1.0
@@ -105,3 +162,24 @@ def fractal_noise(
         norm += amplitude
         amplitude *= persistence
     return total / norm
+
+
+def nearest_zone(xw: np.ndarray, yw: np.ndarray, size: float, seed: int, salt_x: int,
+                 salt_y: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lattice cell of the nearest zone centre to each point (a Worley search).
+
+    Zone (i, j) of a lattice of ``size`` has its centre at ``(i + 0.1 + 0.8 u,
+    j + 0.1 + 0.8 v) × size``, with u and v :func:`hash_uniform` of (i, j) under
+    ``salt_x`` and ``salt_y``; the nearest centre is searched among the 3 × 3 cells
+    around the point's own.
+
+    Returns
+    -------
+    zx, zy : int64 arrays of the broadcast shape of xw and yw
+    """
+    bx, by = np.broadcast_arrays(np.asarray(xw, dtype=np.float64),
+                                 np.asarray(yw, dtype=np.float64))
+    zx, zy = nearest_zone_kernel(np.ascontiguousarray(bx).ravel(),
+                                 np.ascontiguousarray(by).ravel(), float(size),
+                                 _salted(seed, salt_x), _salted(seed, salt_y))
+    return zx.reshape(bx.shape), zy.reshape(bx.shape)

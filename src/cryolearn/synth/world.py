@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
-from cryolearn.synth.noise import fractal_noise, hash_uniform, value_noise
+from cryolearn.synth.noise import fractal_noise, hash_uniform, nearest_zone, value_noise
 from cryolearn.synth.trunk import (
     TrunkParams,
     crevasse_direction,
@@ -232,19 +232,7 @@ class SyntheticWorld:
         # zones are cells of (x / zone_aspect, y): zone_aspect times longer along flow
         xw = x / p.zone_aspect + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_X)
         yw = y + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_Y)
-        ix = np.floor(xw / size).astype(np.int64)
-        iy = np.floor(yw / size).astype(np.int64)
-        best = np.full(x.shape, np.inf)
-        zx = ix.copy()
-        zy = iy.copy()
-        for di in (-1, 0, 1):
-            for dj in (-1, 0, 1):
-                cx, cy = self._zone_centre(ix + di, iy + dj)
-                d2 = (xw - cx) ** 2 + (yw - cy) ** 2
-                closer = d2 < best
-                best = np.where(closer, d2, best)
-                zx = np.where(closer, ix + di, zx)
-                zy = np.where(closer, iy + dj, zy)
+        zx, zy = nearest_zone(xw, yw, size, p.seed, _S_JITTER_X, _S_JITTER_Y)
         cx, cy = self._zone_centre(zx, zy)
         cx = cx * p.zone_aspect
         code = _draw_class(self._class_cdf, hash_uniform(zx, zy, p.seed, _S_CLASS))
