@@ -319,8 +319,9 @@ def crevasse_evaluation_targets():
     """Scores against truth under each footprint: synthetic campaigns only."""
     if not SYNTHETIC_GLAS:
         return []
-    return ["results/eval/crevasse.json", "results/figures/crevasse_reliability.png",
-            "results/eval/crevasse_ablation.json"]
+    ablation = config["crevasse_evaluation"]["ablation"]
+    return ["results/eval/crevasse.json", "results/figures/crevasse_reliability.png"] + (
+        ["results/eval/crevasse_ablation.json"] if ablation else [])
 
 
 def realism_targets():
