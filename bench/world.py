@@ -6,7 +6,7 @@ forms (``hash_uniform_arrays``, ``value_noise_arrays`` and the 3 × 3 search as
 array expressions, this file's ``nearest_zone_arrays``) are the reference. Both
 give the same numbers bit for bit (``tests/synth/test_noise.py``).
 
-(a) pixels/s of ``SyntheticWorld.evaluate`` on a 0.5 m grid (what ``synth_frame``
+(a) pixels/s of ``SyntheticWorld.evaluate`` on a 0.5 m grid (what ``synth_flight_*``
     renders), over the interior and over the outlet trunk;
 (b) shots/s of ``simulate_campaign`` on the demo's three 22 km tracks (what
     ``synth_glas`` does per campaign: footprints rendered from the world, waveforms,

@@ -281,7 +281,32 @@ def test_editing_one_flight_reruns_only_that_flight(test_run, tmp_path):
     assert ("tile_flight", "T1") in rules and ("simulate_flight", "T1") in rules
     assert ("build_library", "") in rules
     assert not any(flight == "T2" for _, flight in plan)
-    assert not any(rule == "synth_frame" for rule, _ in plan)
+    assert not any(rule.startswith("synth_flight") for rule, _ in plan)
+
+
+def test_adding_one_flight_reruns_its_own_jobs_and_what_the_library_feeds(test_run, tmp_path):
+    test_run = own_copy(test_run, tmp_path)
+    config = yaml.safe_load((REPO / "config/test.yaml").read_text())
+    flights = config["synth"]["flights"]
+    flights.append({**flights[0], "name": "T3", "date": "2012-04-18",
+                    "start_y_m": flights[0]["start_y_m"] + 300.0})
+    overlay = tmp_path / "three_flights.yaml"
+    overlay.write_text(yaml.safe_dump(config))
+    plan = planned_jobs(snakemake(test_run, "--configfile", str(overlay), "-n").stdout)
+    rules = {rule for rule, _ in plan}
+    # the new flight's own jobs, once each
+    for rule, flight in (("synth_flight_T3", ""), ("tile_flight", "T3"),
+                         ("simulate_flight", "T3"), ("tile_truth", "T3")):
+        assert plan.count((rule, flight)) == 1, (rule, flight)
+    # then the library and what it feeds: features, map, clusters, autoencoder, index,
+    # every campaign's matches, the classifier and the maps
+    assert {"build_library", "normalise_tiles", "fit_som", "cluster_som", "train_autoencoder",
+            "build_index", "train_classifier", "evaluate_crevasse"} <= rules
+    assert {c for r, c in plan if r == "match_shots"} == {"L2A", "L3I"}
+    # nothing of the other flights, and nothing of the campaigns' own shots
+    assert not any(f in ("T1", "T2") for _, f in plan)
+    assert not rules & {"synth_flight_T1", "synth_flight_T2", "synth_glas", "ingest_glas",
+                        "empirical_distributions", "synth_surface_dem"}
 
 
 def test_changing_one_campaign_reingests_only_that_campaign(test_run, tmp_path):

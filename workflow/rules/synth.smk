@@ -1,27 +1,34 @@
 # Synthetic inputs in real formats, and their truth (only when the sources are
-# synthetic): one job per IODMS3 frame with its truth raster in a separate folder,
+# synthetic): one job per flight's IODMS3 frames with their truth rasters in a separate folder,
 # GLAS campaigns, and the truth of the world under every tile. Truth is read only
 # by evaluate.smk and figures.smk, never by the pipeline's own steps.
 
 
-rule synth_frame:
-    output:
-        dem=f"{DEM_DIR}/{{flight}}/{{frame}}_DEM.tif",
-        truth=f"{TRUTH_DIR}/{{flight}}/{{frame}}_DEM_class.tif",
-    params:
-        world=lookup(dpath="synth/world", within=config),
-        spec=lambda wildcards: synthetic_flight_config(wildcards.flight),
-    conda:
-        "../../envs/cryolearn.yaml"
-    log:
-        "logs/synth_frame/{flight}/{frame}.log",
-    benchmark:
-        "benchmarks/synth_frame/{flight}/{frame}.tsv"
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    script:
-        "../scripts/synth_frame.py"
+# One job per synthetic flight writes all its frames (a flight's frames are known from
+# its config, so each flight gets its own rule): a job per frame paid a Python start-up
+# for about a second of rendering.
+for _flight in FLIGHTS if SYNTHETIC else []:
+
+    rule:
+        name:
+            f"synth_flight_{_flight}"
+        output:
+            dem=synthetic_frames(_flight),
+            truth=synthetic_truth(_flight),
+        params:
+            world=config["synth"]["world"],
+            spec=synthetic_flight_config(_flight),
+        conda:
+            "../../envs/cryolearn.yaml"
+        log:
+            f"logs/synth_flight/{_flight}.log",
+        benchmark:
+            f"benchmarks/synth_flight/{_flight}.tsv"
+        resources:
+            mem_mb=2000,
+            runtime=30,
+        script:
+            "../scripts/synth_flight.py"
 
 
 rule synth_surface_dem:
