@@ -63,3 +63,19 @@ def test_shots_needed_factor_by_hand():
     assert shots_needed_factor(1.0, 0.8224, 0.9) == pytest.approx(4.0, rel=1e-3)
     assert shots_needed_factor(None, 1.0, 0.9) is None
     assert shots_needed_factor(1.0, 0.0, 0.9) is None
+
+
+@pytest.mark.parametrize("config", ["config.yaml", "skill.yaml", "test.yaml"])
+def test_every_configs_crevasse_evaluation_section_makes_its_settings(config):
+    from pathlib import Path
+
+    import yaml
+
+    from cryolearn.crevasse.evaluate.crevasse import CrevasseEvaluation
+    from cryolearn.settings import settings_from
+
+    repo = Path(__file__).resolve().parents[3]
+    section = yaml.safe_load((repo / "config" / config).read_text())["crevasse_evaluation"]
+    settings = settings_from(CrevasseEvaluation, section, "crevasse_evaluation")
+    assert settings.ablation is (config != "config.yaml")
+    assert isinstance(settings.change_cells_m, tuple)

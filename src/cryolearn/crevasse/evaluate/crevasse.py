@@ -60,6 +60,7 @@ class CrevasseEvaluation:
     primary_truth: str = "open_crevasses"
     tracks_per_fold: int = 1
     change_cells_m: tuple[float, ...] = ()
+    ablation: bool = False  #: the workflow also runs the classifier's ablation
 
     def __post_init__(self) -> None:
         if self.tracks_per_fold < 1:
