@@ -83,6 +83,7 @@ bench: install
 	$(BIN)/python bench/bedtopo.py
 	$(BIN)/python bench/climate.py
 	$(BIN)/python bench/jacobian.py
+	$(BIN)/python bench/world.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake resources/demo site
