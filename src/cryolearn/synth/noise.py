@@ -13,17 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 from cryolearn.synth._noise_kernel import (
+    _INV_2_53,
+    _M1,
+    _M2,
+    _M3,
+    _MIX1,
+    _MIX2,
     hash_kernel,
     nearest_zone_kernel,
     value_noise_kernel,
 )
-
-_M1 = np.uint64(0x9E3779B97F4A7C15)
-_M2 = np.uint64(0xC2B2AE3D27D4EB4F)
-_M3 = np.uint64(0x165667B19E3779F9)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_INV_2_53 = 1.0 / float(1 << 53)
 
 
 def _as_u64(values: np.ndarray) -> np.ndarray:
@@ -31,17 +30,8 @@ def _as_u64(values: np.ndarray) -> np.ndarray:
 
 
 def hash_uniform_arrays(i: np.ndarray, j: np.ndarray, seed: int, salt: int) -> np.ndarray:
-    """:func:`hash_uniform` as array expressions (the reference of the compiled kernel).
-
-    Parameters
-    ----------
-    i, j : int64 arrays of the same (broadcastable) shape
-    seed, salt : integers; a different salt gives an independent field
-
-    Returns
-    -------
-    float64 array of the broadcast shape
-    """
+    """:func:`hash_uniform` as array expressions (the reference of the compiled kernel);
+    ``i`` and ``j`` of one shape."""
     with np.errstate(over="ignore"):
         key = np.uint64((seed * 0x2545F4914F6CDD1D + salt * 0x9E3779B1) & 0xFFFFFFFFFFFFFFFF)
         h = _as_u64(np.asarray(i, dtype=np.int64)) * _M1
@@ -107,18 +97,7 @@ def value_noise(
 def value_noise_arrays(
     x: np.ndarray, y: np.ndarray, wavelength_m: float, seed: int, salt: int
 ) -> np.ndarray:
-    """:func:`value_noise` as array expressions (the reference of the compiled kernel).
-
-    Parameters
-    ----------
-    x, y : float arrays, metres
-    wavelength_m : lattice spacing, metres
-    seed, salt : integers selecting the field
-
-    Returns
-    -------
-    float64 array of the broadcast shape of x and y
-    """
+    """:func:`value_noise` as array expressions (the reference of the compiled kernel)."""
     fx = np.asarray(x, dtype=np.float64) / wavelength_m
     fy = np.asarray(y, dtype=np.float64) / wavelength_m
     ix = np.floor(fx)
