@@ -143,6 +143,18 @@ def run_snakemake(workdir: Path, *args: str, env: dict | None = None,
     return result
 
 
+def daemon_report(slurm: dict) -> str:
+    """Whether each Slurm daemon still runs, and the end of its log: why sbatch or
+    squeue could not reach the controller, when they could not."""
+    lines = []
+    for name, pid in slurm["pids"].items():
+        lines.append(f"{name} (pid {pid}): {'running' if running(pid) else 'NOT RUNNING'}")
+        log = slurm["state"] / f"{name}.log"
+        if log.exists():
+            lines += [f"  {line}" for line in log.read_text().splitlines()[-15:]]
+    return "\n".join(lines)
+
+
 @pytest.fixture(scope="module")
 def slurm_run(slurm, tmp_path_factory):
     """config/test.yaml through the site's profiles/slurm: (workdir, profile, stderr)."""
@@ -157,8 +169,11 @@ def slurm_run(slurm, tmp_path_factory):
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     planned = run_snakemake(workdir, "--profile", str(profile_dir), "-n", env=env)
     # about 10 min on 2 cores: each job starts Snakemake twice (sbatch script, srun step)
-    run = run_snakemake(workdir, "--profile", str(profile_dir), "--verbose", env=env,
-                        timeout=2400)
+    try:
+        run = run_snakemake(workdir, "--profile", str(profile_dir), "--verbose", env=env,
+                            timeout=2400)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}\n{daemon_report(slurm)}") from None
     return {"workdir": workdir, "profile": profile, "planned": planned.stdout,
             "log": run.stdout + run.stderr, "jobs": slurm_jobs(env, workdir)}
 

@@ -91,6 +91,9 @@ GresTypes=gpu
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 MinJobAge=3600
+# a 2-core machine busy with the jobs themselves answers slowly: 60 s instead of
+# the default 10 s before sbatch and squeue give up on the controller
+MessageTimeout=60
 ReturnToService=2
 SchedulerType=sched/backfill
 NodeName=$host NodeAddr=127.0.0.1 $hardware Gres=gpu:1 State=UNKNOWN

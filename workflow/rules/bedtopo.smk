@@ -18,6 +18,8 @@ rule synth_bedtopo:
         "../../envs/cryolearn.yaml"
     log:
         "logs/synth_bedtopo/synth_bedtopo.log",
+    benchmark:
+        "benchmarks/synth_bedtopo/synth_bedtopo.tsv",
     resources:
         mem_mb=3000,
         runtime=15,
@@ -57,6 +59,8 @@ rule bedtopo_holdout:
         "../../envs/cryolearn.yaml"
     log:
         "logs/bedtopo_holdout/bedtopo_holdout.log",
+    benchmark:
+        "benchmarks/bedtopo_holdout/bedtopo_holdout.tsv",
     resources:
         mem_mb=2000,
         runtime=10,
@@ -185,6 +189,8 @@ rule figure_bedtopo:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_bedtopo/figure_bedtopo.log",
+    benchmark:
+        "benchmarks/figure_bedtopo/figure_bedtopo.tsv",
     resources:
         mem_mb=4000,
         runtime=15,

@@ -14,6 +14,8 @@ rule synth_climate:
         "../../envs/cryolearn.yaml"
     log:
         "logs/synth_climate/synth_climate.log",
+    benchmark:
+        "benchmarks/synth_climate/synth_climate.tsv",
     resources:
         mem_mb=3000,
         runtime=15,
@@ -99,6 +101,8 @@ rule climate_labels:
         "../../envs/cryolearn.yaml"
     log:
         "logs/climate_labels/{clustering}.log",
+    benchmark:
+        "benchmarks/climate_labels/{clustering}.tsv",
     resources:
         mem_mb=1000,
         runtime=5,
@@ -152,6 +156,8 @@ rule figure_climate:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_climate/{clustering}.log",
+    benchmark:
+        "benchmarks/figure_climate/{clustering}.tsv",
     resources:
         mem_mb=2000,
         runtime=10,

@@ -87,7 +87,7 @@ rule evaluate_som:
         "logs/evaluate_som/evaluate_som.log",
     benchmark:
         "benchmarks/evaluate_som/evaluate_som.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=60,
@@ -147,6 +147,8 @@ rule label_clusters_from_synthetic_truth:
         "../../envs/cryolearn.yaml"
     log:
         "logs/label_clusters_from_synthetic_truth/label_clusters_from_synthetic_truth.log",
+    benchmark:
+        "benchmarks/label_clusters_from_synthetic_truth/label_clusters_from_synthetic_truth.tsv",
     resources:
         mem_mb=2000,
         runtime=10,

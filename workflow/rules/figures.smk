@@ -17,6 +17,8 @@ rule figure_library_examples:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_library_examples/figure_library_examples.log",
+    benchmark:
+        "benchmarks/figure_library_examples/figure_library_examples.tsv",
     resources:
         mem_mb=4000,
         runtime=15,
@@ -37,6 +39,8 @@ rule figure_autoencoder_training:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_autoencoder_training/figure_autoencoder_training.log",
+    benchmark:
+        "benchmarks/figure_autoencoder_training/figure_autoencoder_training.tsv",
     resources:
         mem_mb=2000,
         runtime=10,
@@ -61,6 +65,8 @@ rule figure_cleaned_shots:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_cleaned_shots/figure_cleaned_shots.log",
+    benchmark:
+        "benchmarks/figure_cleaned_shots/figure_cleaned_shots.tsv",
     resources:
         mem_mb=2000,
         runtime=10,
@@ -89,6 +95,8 @@ rule figure_matches:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_matches/figure_matches.log",
+    benchmark:
+        "benchmarks/figure_matches/figure_matches.tsv",
     resources:
         mem_mb=4000,
         runtime=10,
@@ -125,6 +133,8 @@ rule figure_som:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_som/figure_som.log",
+    benchmark:
+        "benchmarks/figure_som/figure_som.tsv",
     resources:
         mem_mb=8000,
         runtime=20,
@@ -155,6 +165,8 @@ rule figure_crevasse_maps:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_crevasse_maps/figure_crevasse_maps.log",
+    benchmark:
+        "benchmarks/figure_crevasse_maps/figure_crevasse_maps.tsv",
     resources:
         mem_mb=4000,
         runtime=10,
@@ -175,6 +187,8 @@ rule figure_reliability:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_reliability/figure_reliability.log",
+    benchmark:
+        "benchmarks/figure_reliability/figure_reliability.tsv",
     resources:
         mem_mb=2000,
         runtime=10,
@@ -198,6 +212,8 @@ rule figure_normalisation_steps:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_normalisation_steps/figure_normalisation_steps.log",
+    benchmark:
+        "benchmarks/figure_normalisation_steps/figure_normalisation_steps.tsv",
     resources:
         mem_mb=4000,
         runtime=10,
@@ -223,6 +239,8 @@ rule figure_dct_truncation:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_dct_truncation/figure_dct_truncation.log",
+    benchmark:
+        "benchmarks/figure_dct_truncation/figure_dct_truncation.tsv",
     resources:
         mem_mb=4000,
         runtime=10,
@@ -247,6 +265,8 @@ rule figure_holdout_matches:
         "../../envs/cryolearn.yaml"
     log:
         "logs/figure_holdout_matches/figure_holdout_matches.log",
+    benchmark:
+        "benchmarks/figure_holdout_matches/figure_holdout_matches.tsv",
     resources:
         mem_mb=4000,
         runtime=10,

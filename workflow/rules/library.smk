@@ -37,7 +37,7 @@ rule simulate_flight:
         "logs/simulate_flight/{flight}.log",
     benchmark:
         "benchmarks/simulate_flight/{flight}.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=60,

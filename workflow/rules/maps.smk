@@ -38,6 +38,8 @@ rule map_grid:
         "../../envs/cryolearn.yaml"
     log:
         "logs/map_grid/map_grid.log",
+    benchmark:
+        "benchmarks/map_grid/map_grid.tsv",
     resources:
         mem_mb=2000,
         runtime=10,
@@ -55,6 +57,8 @@ rule rasterise_year:
         "../../envs/cryolearn.yaml"
     log:
         "logs/rasterise_year/{year}.log",
+    benchmark:
+        "benchmarks/rasterise_year/{year}.tsv",
     resources:
         mem_mb=4000,
         runtime=20,
@@ -76,6 +80,8 @@ rule change_map:
         "../../envs/cryolearn.yaml"
     log:
         "logs/change_map/{year1}_{year2}.log",
+    benchmark:
+        "benchmarks/change_map/{year1}_{year2}.tsv",
     resources:
         mem_mb=2000,
         runtime=10,

@@ -40,7 +40,7 @@ rule match_shots:
         "logs/match_shots/{campaign}.log",
     benchmark:
         "benchmarks/match_shots/{campaign}.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=120,

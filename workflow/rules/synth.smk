@@ -40,6 +40,8 @@ rule synth_surface_dem:
         "../../envs/cryolearn.yaml"
     log:
         "logs/synth_surface_dem/synth_surface_dem.log",
+    benchmark:
+        "benchmarks/synth_surface_dem/synth_surface_dem.tsv",
     resources:
         mem_mb=2000,
         runtime=10,
@@ -81,6 +83,8 @@ rule tile_truth:
         "../../envs/cryolearn.yaml"
     log:
         "logs/tile_truth/{flight}.log",
+    benchmark:
+        "benchmarks/tile_truth/{flight}.tsv",
     resources:
         mem_mb=2000,
         runtime=30,

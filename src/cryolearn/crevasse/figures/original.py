@@ -23,6 +23,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import zarr
 from matplotlib.patches import Rectangle
 
 from cryolearn.classes import CLASS_CODE, SURFACE_CLASSES
@@ -51,12 +52,20 @@ def _save(fig: plt.Figure, out_png: str | Path, metadata: dict[str, str] | None 
     plt.close(fig)
 
 
+def tile_relief(elevation: zarr.Array) -> np.ndarray:
+    """Each tile's elevation range (m), read a chunk of tiles at a time."""
+    step = elevation.chunks[0]
+    return np.concatenate([np.ptp(elevation[i:i + step].reshape(
+        min(step, elevation.shape[0] - i), -1), axis=1)
+        for i in range(0, elevation.shape[0], step)])
+
+
 def pick_tile(library_store: str | Path, truth_stores: Sequence[str | Path] = ()) -> int:
     """A library tile to show: a crevasse tile of middling relief where truth is known,
     else the tile of largest relief."""
     library = open_group(library_store)
     elevation = library["elevation"]
-    relief = np.array([np.ptp(elevation[i]) for i in range(elevation.shape[0])])
+    relief = tile_relief(elevation)
     if truth_stores:
         classes = tile_dominant_classes(truth_stores, library["hash"][:])
         crevassed = np.flatnonzero(classes == CLASS_CODE["crevasses"])
