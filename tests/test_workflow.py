@@ -657,3 +657,24 @@ def test_realism_compares_the_real_jakobshavn_shots_with_the_synthetic_ones(test
     assert report["statistics"]["n_peaks"]["real_median"] == 3
     assert set(report["statistics"]) == set(STATISTICS)
     assert_figure(workdir, "realism")
+
+
+def test_full_size_config_plans_the_originals_problem_in_shards(tmp_path):
+    """config/scale.yaml: 210 flights of 40 frames, the 19 GLAS campaigns, and a
+    per-year map reads that year's campaigns only."""
+    from cryolearn.constants import CAMPAIGN_YEARS
+
+    result = snakemake(tmp_path, "--configfile", str(REPO / "config/config.yaml"),
+                       str(REPO / "config/scale.yaml"), "-n")
+    plan = planned_jobs(result.stdout)
+    rules = [rule for rule, _ in plan]
+    assert rules.count("tile_flight") == rules.count("simulate_flight") == 210
+    assert sum(rule.startswith("synth_flight_") for rule in rules) == 210
+    campaigns = {shard for rule, shard in plan if rule == "synth_glas"}
+    assert campaigns == set(CAMPAIGN_YEARS) and len(campaigns) == 19
+    years = re.findall(r"rule rasterise_year:\n    input: ([^\n]+)\n    output: "
+                       r"results/maps/crevasse_(\d{4})\.tif", result.stdout)
+    assert len(years) == 7
+    for inputs, year in years:
+        read = set(re.findall(r"results/crevasse/(\w+)\.zarr", inputs))
+        assert read == {c for c, y in CAMPAIGN_YEARS.items() if y == int(year)}

@@ -7,9 +7,12 @@ from snakemake.utils import validate
 from cryolearn.climate.names import CLASSICAL_METHODS, DEEP_METHODS
 from cryolearn.constants import CAMPAIGN_YEARS
 from cryolearn.synth.flights import FlightSpec, flight_configs, frame_paths, truth_path_for
+from cryolearn.synth.scale import ScaleFactors, scale_synth
 
 
 validate(config, schema="../schemas/config.schema.yaml")
+# config scale multiplies the synthetic flights and tracks (config/scale.yaml)
+config["synth"] = scale_synth(config["synth"], ScaleFactors.from_dict(config["scale"]))
 
 DEM_DIR = Path(config["dem"]["dir"])
 TRUTH_DIR = Path(config["synth"]["truth_dir"])

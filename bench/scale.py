@@ -1,0 +1,223 @@
+"""Cost as the work grows: the crevasse workflow at several sizes, every rule's wall
+time, CPU time and peak RSS, their growth exponents, and the original's full size
+projected from them.
+
+Each size is the demo (config/config.yaml) with config ``scale``
+(:mod:`cryolearn.synth.scale`) set as in ``SIZES``; bed topography and climate are
+off, as they do not grow with it. A run goes into its own folder under ``--root``;
+its per-job benchmark files (``benchmarks/{rule}/...``, written by every rule) are
+summed per rule (:func:`cryolearn.scaling.read_benchmarks`) and kept in
+``bench/scale_runs.json``, so ``--analyse-only`` refits without rerunning.
+
+Each rule's cost is fitted as a power law of the work that drives it: unique
+library tiles for the rules of the flights and library, GLAS shots for those of the
+shots and maps. The fit projects it to the original's size (212,534 tiles; 10⁶
+shots, the floor of issue 23, of the original's 3 million); the SOM's rules are also
+multiplied by its nodes (200 × 300 in config/scale.yaml against the demo's 15 × 20),
+as batch SOM costs grow with them. The reference each rule is held against is
+linear growth (exponent 1): a rule growing faster is where the full size breaks.
+
+Run:  python bench/scale.py [--sizes 0.25 0.5 1 2] [--cores 2] [--root /tmp/cryolearn-scale]
+      python bench/scale.py --analyse-only
+Writes bench/scale_runs.json and bench/scale.png; results go in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import yaml
+import zarr
+
+from cryolearn.scaling import RuleCost, growth_table, read_benchmarks
+
+REPO = Path(__file__).resolve().parents[1]
+RUNS_JSON = REPO / "bench" / "scale_runs.json"
+FIGURE = REPO / "bench" / "scale.png"
+REAL_SHOTS = REPO.parent / "shared" / "data" / "glas_jakobshavn"
+
+#: config ``scale`` of each size, against the demo (10 flights of 10 frames, 2,540
+#: tiles; 7 campaigns of 3 tracks of 22 km, 2,626 shots)
+SIZES: dict[str, dict] = {
+    "0.25": {"frames": 0.25, "track_length": 0.25},
+    "0.5": {"frames": 0.5, "track_length": 0.5},
+    "1": {},
+    "2": {"flights": 2, "tracks": 2},
+    "4": {"flights": 4, "tracks": 4},
+}
+#: the original's problem (issue 23): unique tiles in the SOM, shots matched
+FULL = {"tiles": 212_534, "shots": 1_000_000}
+#: SOM nodes of config/scale.yaml (the original's 200 x 300) over the demo's 15 x 20
+SOM_NODE_FACTOR = (200 * 300) / (15 * 20)
+SOM_RULES = {"fit_som", "cluster_som", "evaluate_som", "figure_som"}
+#: rules whose work is the shots (per campaign, maps, their figures); the rest follow
+#: the library's tiles
+SHOT_RULES = {"synth_glas", "ingest_glas", "empirical_distributions", "evaluate_realism",
+              "denoise_shots", "match_shots", "classify_shots", "shot_probabilities",
+              "map_grid", "rasterise_year", "change_map", "evaluate_crevasse",
+              "figure_crevasse_maps", "figure_reliability", "figure_cleaned_shots",
+              "figure_matches"}
+MEMORY_LIMIT_MB = 8000.0
+
+
+def overlay(size: str) -> dict:
+    """The config laid over config/config.yaml for one size."""
+    extra: dict = {"scale": SIZES[size], "bedtopo": {"enabled": False}}
+    if REAL_SHOTS.is_dir():
+        extra["realism"] = {"real": [str(REAL_SHOTS)]}
+    return extra
+
+
+def run_size(size: str, root: Path, cores: int) -> dict:
+    """Run the workflow at one size in its own folder; its costs and work."""
+    workdir = root / size
+    workdir.mkdir(parents=True, exist_ok=True)
+    overlay_file = workdir / "overlay.yaml"
+    overlay_file.write_text(yaml.safe_dump(overlay(size), sort_keys=False))
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"),
+               "--directory", str(workdir), "--configfile", str(REPO / "config/config.yaml"),
+               str(overlay_file), "--cores", str(cores)]
+    print(f"size {size}: {' '.join(command[2:])}", flush=True)
+    start = time.perf_counter()
+    with (workdir / "snakemake.txt").open("w") as log:
+        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"size {size}: snakemake failed (exit {done.returncode}); see "
+                         f"{workdir / 'snakemake.txt'}")
+    costs = read_benchmarks(workdir / "benchmarks")
+    return {"factors": SIZES[size], "wall_s": wall, "cores": cores,
+            "tiles": int(zarr.open_group(workdir / "results/library.zarr",
+                                         mode="r")["hash"].shape[0]),
+            "shots": sum(int(zarr.open_group(p, mode="r")["saturated"].shape[0])
+                         for p in sorted((workdir / "results/shots").glob("*.zarr"))),
+            "rules": {rule: vars(cost) for rule, cost in costs.items()}}
+
+
+def driver(rule: str) -> str:
+    return "shots" if rule in SHOT_RULES else "tiles"
+
+
+def analyse(runs: dict) -> list[dict]:
+    """Per rule: costs at each size, exponents, and the full-size projection."""
+    names = sorted(runs, key=lambda n: runs[n]["tiles"])
+    costs = {n: {r: RuleCost(**c) for r, c in runs[n]["rules"].items()} for n in names}
+    rows = []
+    rules = sorted({r for n in names for r in costs[n]})
+    fits = {}
+    for work in ("tiles", "shots"):
+        sizes = {n: runs[n][work] for n in names}
+        fits[work] = {m: growth_table(costs, sizes, m) for m in ("wall_s", "cpu_s", "max_rss_mb")}
+    for rule in rules:
+        work = driver(rule)
+        fit = {m: fits[work][m].get(rule) for m in ("wall_s", "cpu_s", "max_rss_mb")}
+        nodes = SOM_NODE_FACTOR if rule in SOM_RULES else 1.0
+        row = {"rule": rule, "driver": work,
+               "jobs": costs[names[-1]][rule].jobs if rule in costs[names[-1]] else 0,
+               "wall_s": [costs[n][rule].wall_s if rule in costs[n] else None for n in names],
+               "max_rss_mb": [costs[n][rule].max_rss_mb if rule in costs[n] else None
+                              for n in names]}
+        for metric, law in fit.items():
+            row[f"{metric}_exponent"] = law.exponent if law else None
+            projected = float(law(FULL[work])) if law else None
+            if projected is not None and metric != "max_rss_mb":
+                projected *= nodes
+            row[f"{metric}_full"] = projected
+        rows.append(row)
+    return rows
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def print_table(runs: dict, rows: list[dict]) -> None:
+    names = sorted(runs, key=lambda n: runs[n]["tiles"])
+    print("sizes: " + "; ".join(f"{n}: {runs[n]['tiles']:,} tiles, {runs[n]['shots']:,} shots, "
+                                 f"{runs[n]['wall_s'] / 60:.1f} min on {runs[n]['cores']} cores"
+                                 for n in names))
+    print(f"full size: {FULL['tiles']:,} tiles, {FULL['shots']:,} shots; SOM rules x "
+          f"{SOM_NODE_FACTOR:.0f} for its nodes")
+    header = (["rule", "by"] + [f"wall {n}" for n in names] + ["b(wall)", "full CPU h"]
+              + [f"RSS {n}" for n in names] + ["b(RSS)", "full RSS GB"])
+    print(" | ".join(header))
+    print(" | ".join("---" for _ in header))
+    for row in sorted(rows, key=lambda r: -(r["cpu_s_full"] or 0)):
+        rss_full = row["max_rss_mb_full"]
+        flag = " (over 8 GB)" if rss_full and rss_full > MEMORY_LIMIT_MB else ""
+        cells = ([row["rule"], row["driver"]] + [_fmt(w, 1) for w in row["wall_s"]]
+                 + [_fmt(row["wall_s_exponent"], 2),
+                    _fmt(row["cpu_s_full"] / 3600 if row["cpu_s_full"] else None, 2)]
+                 + [_fmt(m) for m in row["max_rss_mb"]]
+                 + [_fmt(row["max_rss_mb_exponent"], 2),
+                    _fmt(rss_full / 1000 if rss_full else None, 1) + flag])
+        print(" | ".join(cells))
+    total_cpu = sum(r["cpu_s_full"] or 0 for r in rows)
+    over = [r["rule"] for r in rows if (r["max_rss_mb_full"] or 0) > MEMORY_LIMIT_MB]
+    print(f"projected CPU at full size: {total_cpu / 3600:,.1f} h, at least "
+          f"{total_cpu / 2 / 3600:,.1f} h on 2 cores (perfect packing); "
+          f"rules projected over 8 GB: {', '.join(over) or 'none'}")
+    print("one GPU node: not measured here (no GPU in the session that ran this); "
+          "bench/README.md records the GPU runs of the SOM, autoencoder and matching")
+
+
+def plot(runs: dict, rows: list[dict], out: Path, top: int = 10) -> None:
+    names = sorted(runs, key=lambda n: runs[n]["tiles"])
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
+    shown = sorted(rows, key=lambda r: -(r["cpu_s_full"] or 0))[:top]
+    for row in shown:
+        work = np.array([runs[n][row["driver"]] for n in names], dtype=float)
+        for ax, key in zip(axes, ("wall_s", "max_rss_mb"), strict=True):
+            values = np.array([np.nan if v is None else v for v in row[key]], dtype=float)
+            ax.loglog(work, values, "o-", label=f"{row['rule']} ({row['driver']}, "
+                      f"b={row[f'{key}_exponent'] or float('nan'):.2f})")
+    for ax, label in zip(axes, ("wall time summed over jobs, s", "peak RSS of a job, MB"),
+                         strict=True):
+        ax.set_xlabel("work: unique tiles or shots (legend)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[1].axhline(MEMORY_LIMIT_MB, color="k", ls="--", lw=1)
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"cryolearn rules as the work grows ({platform.node()}, {date.today()}); "
+                 f"the {top} rules of most projected CPU at full size")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", default=["0.25", "0.5", "1"], choices=SIZES)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--root", type=Path, default=Path("/tmp/cryolearn-scale"))
+    parser.add_argument("--analyse-only", action="store_true",
+                        help="refit bench/scale_runs.json without running")
+    args = parser.parse_args()
+    runs = json.loads(RUNS_JSON.read_text()) if RUNS_JSON.exists() else {}
+    if not args.analyse_only:
+        for size in args.sizes:
+            runs[size] = run_size(size, args.root, args.cores)
+            runs[size]["machine"] = f"{platform.node()}, {date.today()}"
+            RUNS_JSON.write_text(json.dumps(runs, indent=1))
+    if len(runs) < 2:
+        raise SystemExit("a growth fit needs runs at two or more sizes")
+    rows = analyse(runs)
+    print_table(runs, rows)
+    plot(runs, rows, FIGURE)
+    print(f"figure: {FIGURE}")
+
+
+if __name__ == "__main__":
+    main()
