@@ -85,7 +85,7 @@ rule train_bedtopo:
         "logs/train_bedtopo/{protocol}.log",
     benchmark:
         "benchmarks/train_bedtopo/{protocol}.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=720,

@@ -233,14 +233,19 @@ class SyntheticWorld:
         xw = x / p.zone_aspect + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_X)
         yw = y + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_Y)
         zx, zy = nearest_zone(xw, yw, size, p.seed, _S_JITTER_X, _S_JITTER_Y)
-        cx, cy = self._zone_centre(zx, zy)
+        # a zone's centre, class and trunk share are functions of its lattice cell
+        # alone: evaluated once per zone (a frame holds millions of points and tens
+        # of zones), the same numbers element by element
+        (ux, uy), inverse = _unique_cells(zx, zy)
+        cx, cy = self._zone_centre(ux, uy)
         cx = cx * p.zone_aspect
-        code = _draw_class(self._class_cdf, hash_uniform(zx, zy, p.seed, _S_CLASS))
-        trunk = np.zeros(x.shape, dtype=bool)
+        code = _draw_class(self._class_cdf, hash_uniform(ux, uy, p.seed, _S_CLASS))
+        trunk = np.zeros(ux.shape, dtype=bool)
         if p.trunk is not None:
-            code, trunk = self._trunk_classes(code, zx, zy, cx, cy)
+            code, trunk = self._trunk_classes(code, ux, uy, cx, cy)
         code = self._apply_crevasse_limit(code, cx, cy)
-        return _Zones(zx=zx, zy=zy, cx=cx, cy=cy, code=code, trunk=trunk)
+        return _Zones(zx=zx, zy=zy, cx=cx[inverse], cy=cy[inverse], code=code[inverse],
+                      trunk=trunk[inverse])
 
     def _trunk_classes(self, code: np.ndarray, zx: np.ndarray, zy: np.ndarray, cx: np.ndarray,
                        cy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -585,3 +590,17 @@ def _draw_class(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Class codes drawn by inverting the cumulative shares at uniform numbers."""
     code = np.searchsorted(cdf, uniform, "right")
     return np.minimum(code, len(SURFACE_CLASSES) - 1).astype(np.uint8)
+
+
+def _unique_cells(ix: np.ndarray, iy: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray],
+                                                         np.ndarray]:
+    """The distinct lattice cells (ix, iy) of flat int64 arrays, and for each point the
+    index of its cell among them."""
+    if ix.size == 0:
+        return (ix, iy), np.zeros(0, dtype=np.intp)
+    x0, y0 = ix.min(), iy.min()
+    key = (ix - x0) * (iy.max() - y0 + 1) + (iy - y0)
+    keys, inverse = np.unique(key, return_inverse=True)
+    span = iy.max() - y0 + 1
+    return (keys // span + x0, keys % span + y0), inverse.reshape(-1)
+
