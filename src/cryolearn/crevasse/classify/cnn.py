@@ -16,44 +16,15 @@ default is in the README ("Per-shot skill") and ``results/eval/crevasse_ablation
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from cryolearn.crevasse.classify.cnn_settings import CNNSettings
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CNNSettings:
-    """The network and its training (config ``classifier.cnn``).
-
-    Attributes
-    ----------
-    channels : filters of the three convolution blocks
-    kernel : convolution width, in feature bins
-    hidden : units of the dense layer
-    epochs, batch_size, learning_rate, weight_decay : Adam's training
-    device : ``auto`` (CUDA when present), ``cpu`` or ``cuda``
-    """
-
-    channels: tuple[int, int, int] = (16, 32, 32)
-    kernel: int = 5
-    hidden: int = 64
-    epochs: int = 20
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-4
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"classifier.cnn.device must be auto, cpu or cuda, not "
-                             f"{self.device!r}")
-        if self.kernel % 2 == 0:
-            raise ValueError(f"classifier.cnn.kernel must be odd, not {self.kernel}")
 
 
 def torch_device(name: str) -> torch.device:

@@ -24,14 +24,14 @@ import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import roc_auc_score
 
-from cryolearn.crevasse.classify.cnn import CNNScorer, CNNSettings
+from cryolearn.crevasse.classify.cnn_settings import CNNSettings
 from cryolearn.crevasse.classify.pulses import surface_histograms
 from cryolearn.crevasse.classify.training import (
     SCALAR_FEATURES,
@@ -56,6 +56,9 @@ from cryolearn.crevasse.surfaces.labels import (
 from cryolearn.io.files import write_json_atomic
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
 from cryolearn.settings import settings_from
+
+if TYPE_CHECKING:
+    from cryolearn.crevasse.classify.cnn import CNNScorer
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,8 @@ def classifier_settings(section: Mapping[str, Any], align: Mapping[str, Any] | N
 def new_scorer(settings: ClassifierSettings) -> HistGradientBoostingClassifier | CNNScorer:
     """The untrained model that ``settings.model`` names."""
     if settings.model == "cnn":
+        from cryolearn.crevasse.classify.cnn import CNNScorer  # torch only when asked for
+
         return CNNScorer(len(SCALAR_FEATURES), settings.cnn, settings.seed)
     return HistGradientBoostingClassifier(**asdict(settings.trees), random_state=settings.seed,
                                           early_stopping=False)
