@@ -14,13 +14,17 @@ from cryolearn.crevasse.surfaces.som import (
     GRID_TYPES,
     MAP_TYPES,
     MapGrid,
+    FeatureSpace,
+    FeatureView,
     SampleChunks,
     SomParams,
     apply_neighbourhood,
     best_matching_units,
     fit_som_store,
+    chunk_rows_for,
     initial_codebook,
     sample_pass,
+    som_features,
     train_som,
 )
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
@@ -170,6 +174,32 @@ def test_fit_som_store_writes_the_contract(tmp_path):
     assert som["umatrix"].shape == (3, 4)
     assert som["quantisation_error"].shape == (4,) and som["radius"].shape == (3,)
     assert som.attrs["feature_transform"] == "log_magnitude"
+
+
+@pytest.mark.parametrize("pca_components", [0, 4])
+def test_a_map_streamed_from_the_store_equals_one_trained_in_memory(tmp_path, pca_components):
+    """FeatureView reads and transforms a block at a time (fit_som_store on the CPU); over
+    many chunks, with a PCA start and a PCA space, it trains the same map bit for bit."""
+    x, _ = blobs(300, np.eye(3, 9) * 4, 0.5, seed=3)
+    store = tmp_path / "tiles_dct.zarr"
+    with atomic_store(store) as tmp:
+        write_array(create_group(tmp), "features", x, ("tile", "coefficient"), chunk_rows=64)
+    space = FeatureSpace()
+    view = FeatureView(store, space)
+    whole = som_features(store, space)
+    assert view.shape == whole.shape and len(view) == len(whole)
+    np.testing.assert_array_equal(view[10:20], whole[10:20])
+    np.testing.assert_array_equal(view[np.array([3, 99, 250])], whole[[3, 99, 250]])
+    np.testing.assert_array_equal(np.asarray(view), whole)
+    # 20 kB a chunk: the 900 tiles pass in chunks of 116
+    params = SomParams(rows=3, columns=4, epochs=3, seed=7, chunk_mb=0.02, pca_sample=500,
+                       pca_components=pca_components)
+    assert chunk_rows_for(params.n_nodes, params.chunk_mb, 9) == 116
+    streamed = train_som(view, params, progress=False)
+    in_memory = train_som(whole, params, progress=False)
+    np.testing.assert_array_equal(streamed.codebook, in_memory.codebook)
+    np.testing.assert_array_equal(streamed.bmu, in_memory.bmu)
+    np.testing.assert_array_equal(streamed.quantisation_error, in_memory.quantisation_error)
 
 
 def test_feature_transforms():

@@ -64,7 +64,8 @@ class SomParams:
     features (fitted on ``pca_sample`` samples); the codebook is then lifted
     back to the full feature space with the last epoch's neighbourhood, and
     the quantisation error is reported in both spaces. ``chunk_mb`` bounds the
-    memory of one chunk of sample-to-node distances.
+    memory of one chunk of samples and their distances to the nodes; on the CPU
+    the samples stream from the store chunk by chunk (:class:`FeatureView`).
     """
 
     rows: int = 20
@@ -315,9 +316,10 @@ class SampleChunks:
                 yield start, torch.as_tensor(chunk, device=self.device) - self.mean
 
 
-def chunk_rows_for(n_nodes: int, chunk_mb: int) -> int:
-    """Samples per chunk so that a chunk's distances to all nodes fit in ``chunk_mb``."""
-    return max(1, min(65536, int(chunk_mb * 2 ** 20 / (4 * 3 * n_nodes))))
+def chunk_rows_for(n_nodes: int, chunk_mb: int, n_features: int = 0) -> int:
+    """Samples per chunk so that a chunk's distances to all nodes, and its samples
+    themselves (``n_features`` each), fit in ``chunk_mb``."""
+    return max(1, min(65536, int(chunk_mb * 2 ** 20 / (4 * (3 * n_nodes + n_features)))))
 
 
 @dataclass
@@ -542,7 +544,8 @@ def train_som(data: Any, params: SomParams, initial: np.ndarray | None = None, *
                  len(projection.axes), 100 * projection.explained)
     device = pick_device(params.device) if params.backend == "torch" else torch.device("cpu")
     grid = params.grid()
-    samples = SampleChunks(train_data, device, chunk_rows_for(params.n_nodes, params.chunk_mb))
+    samples = SampleChunks(train_data, device,
+                           chunk_rows_for(params.n_nodes, params.chunk_mb, train_data.shape[1]))
     codebook = torch.as_tensor(start, device=device)
     radii = params.radii()
     qe, te, seconds = [], [], []
@@ -638,6 +641,34 @@ class FeatureSpace:
         return feature_vectors(coefficients, self.transform, self.floor_m)
 
 
+class FeatureView:
+    """The vectors of a DCT store in a map's feature space, read and transformed a block
+    at a time: an array that NumPy-slices (by a slice or sorted rows) like the store,
+    so that passes over every tile stream instead of holding them all (212,534 tiles
+    of 5,041 features are 4.3 GB)."""
+
+    def __init__(self, features_store: str | Path, space: FeatureSpace) -> None:
+        self.coefficients = open_group(features_store)["features"]
+        self.space = space
+        self.shape: tuple[int, int] = tuple(self.coefficients.shape)
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice | np.ndarray) -> np.ndarray:
+        if isinstance(rows, slice):
+            block = self.coefficients[rows]
+        else:
+            block = self.coefficients.get_orthogonal_selection((np.asarray(rows), slice(None)))
+        return np.asarray(self.space.vectors(block), np.float32)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """Every tile at once (somoclu's kernel takes the whole matrix)."""
+        whole = self[slice(None)]
+        return whole if dtype is None else whole.astype(dtype)
+
+
 def som_features(features_store: str | Path, space: FeatureSpace,
                  rows: np.ndarray | None = None, chunk_rows: int = 8192) -> np.ndarray:
     """The vectors of ``features_store`` in the map's feature space (all tiles, or ``rows``)."""
@@ -672,7 +703,9 @@ def fit_som_store(features_store: str | Path, out_store: str | Path, params: Som
     store = open_group(features_store)
     n_tiles = store["features"].shape[0]
     check_map_fits(params, n_tiles, str(features_store))  # before reading the features
-    data = som_features(features_store, space)
+    # the CPU streams the tiles from the store in every pass; a GPU takes them all at once
+    on_gpu = params.backend == "torch" and pick_device(params.device).type == "cuda"
+    data = som_features(features_store, space) if on_gpu else FeatureView(features_store, space)
     result = train_som(data, params, progress=progress)
     grid = params.grid()
     pos = grid.positions()
