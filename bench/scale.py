@@ -70,6 +70,15 @@ SHOT_RULES = {"synth_glas", "ingest_glas", "empirical_distributions", "evaluate_
               "figure_crevasse_maps", "figure_reliability", "figure_cleaned_shots",
               "figure_matches"}
 MEMORY_LIMIT_MB = 8000.0
+#: rules whose memory stops growing at a number of tiles, and why: the peak RSS is
+#: projected from the slope up to that number (cryolearn's own bounds, in its code)
+MEMORY_CAPS = {
+    "evaluate_som": (3000, "clusters.evaluation.sample: neighbours of 3,000 sampled tiles"),
+    "figure_som": (3000, "the neighbour figure's 3,000 sampled tiles"),
+    # a bucket holds library.memory_mb (2,048 MB) of tiles of 200 x 200 float32 heights
+    # and 544 float32 samples: 12,900 tiles
+    "build_library": (12_900, "library.memory_mb: the merge's buckets of 2,048 MB"),
+}
 METRICS = ("wall_s", "cpu_s", "max_rss_mb")
 
 
@@ -142,8 +151,11 @@ def analyse(runs: dict) -> list[dict]:
             projected = None
             if near:
                 largest = getattr(costs[names[-1]][rule], metric)
-                scale = FULL[work] / runs[names[-1]][work]
-                projected = largest * scale ** max(near.exponent, 0.0)
+                full, measured = FULL[work], runs[names[-1]][work]
+                if metric == "max_rss_mb" and rule in MEMORY_CAPS:
+                    cap = MEMORY_CAPS[rule][0]
+                    full, measured = min(full, cap), min(measured, cap)
+                projected = largest * (full / measured) ** max(near.exponent, 0.0)
             row[f"{metric}_full"] = projected
         rows.append(row)
     return rows
@@ -168,6 +180,8 @@ def print_table(runs: dict, rows: list[dict]) -> None:
     for row in sorted(rows, key=lambda r: -(r["cpu_s_full"] or 0)):
         rss_full = row["max_rss_mb_full"]
         flag = " (over 8 GB)" if rss_full and rss_full > MEMORY_LIMIT_MB else ""
+        if row["rule"] in MEMORY_CAPS:
+            flag += f" (capped at {MEMORY_CAPS[row['rule']][0]:,} tiles)"
         cells = ([row["rule"], row["driver"]] + [_fmt(w, 1) for w in row["wall_s"]]
                  + [_fmt(row["wall_s_exponent"], 2), _fmt(row["wall_s_local_exponent"], 2),
                     _fmt(row["cpu_s_full"] / 3600 if row["cpu_s_full"] else None, 2)]
