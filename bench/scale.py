@@ -78,6 +78,9 @@ MEMORY_CAPS = {
     # a bucket holds library.memory_mb (2,048 MB) of tiles of 200 x 200 float32 heights
     # and 544 float32 samples: 12,900 tiles
     "build_library": (12_900, "library.memory_mb: the merge's buckets of 2,048 MB"),
+    # the tiles stream from the store beyond one chunk (11,297 tiles of the demo's map
+    # at som.chunk_mb 256); the PCA start reads som.pca_sample tiles (bench/som_memory.py)
+    "fit_som": (20_000, "som.pca_sample: the PCA start's 20,000 tiles; the rest streams"),
 }
 METRICS = ("wall_s", "cpu_s", "max_rss_mb")
 

@@ -178,8 +178,9 @@ def test_fit_som_store_writes_the_contract(tmp_path):
 
 @pytest.mark.parametrize("pca_components", [0, 4])
 def test_a_map_streamed_from_the_store_equals_one_trained_in_memory(tmp_path, pca_components):
-    """FeatureView reads and transforms a block at a time (fit_som_store on the CPU); over
-    many chunks, with a PCA start and a PCA space, it trains the same map bit for bit."""
+    """FeatureView reads and transforms a block at a time (fit_som_store on the CPU, when
+    the tiles take more than one chunk); over many chunks, with a PCA start and a PCA
+    space, it trains the same map bit for bit, and so does fit_som_store."""
     x, _ = blobs(300, np.eye(3, 9) * 4, 0.5, seed=3)
     store = tmp_path / "tiles_dct.zarr"
     with atomic_store(store) as tmp:
@@ -200,6 +201,15 @@ def test_a_map_streamed_from_the_store_equals_one_trained_in_memory(tmp_path, pc
     np.testing.assert_array_equal(streamed.codebook, in_memory.codebook)
     np.testing.assert_array_equal(streamed.bmu, in_memory.bmu)
     np.testing.assert_array_equal(streamed.quantisation_error, in_memory.quantisation_error)
+    with atomic_store(tmp_path / "with_hashes.zarr") as tmp:
+        group = create_group(tmp)
+        write_array(group, "features", x, ("tile", "coefficient"), chunk_rows=64)
+        write_array(group, "hash", np.array([f"h{i}" for i in range(len(x))]), ("tile",),
+                    dtype=str)
+        write_array(group, "split", np.array(["train"] * len(x)), ("tile",), dtype=str)
+    fit_som_store(tmp_path / "with_hashes.zarr", tmp_path / "som.zarr", params, space,
+                  progress=False)
+    np.testing.assert_array_equal(open_group(tmp_path / "som.zarr")["bmu"][:], in_memory.bmu)
 
 
 def test_feature_transforms():

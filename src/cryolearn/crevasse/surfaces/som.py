@@ -703,9 +703,13 @@ def fit_som_store(features_store: str | Path, out_store: str | Path, params: Som
     store = open_group(features_store)
     n_tiles = store["features"].shape[0]
     check_map_fits(params, n_tiles, str(features_store))  # before reading the features
-    # the CPU streams the tiles from the store in every pass; a GPU takes them all at once
+    # the CPU streams the tiles from the store in every pass, unless they fit in one
+    # chunk anyway; a GPU takes them all at once
     on_gpu = params.backend == "torch" and pick_device(params.device).type == "cuda"
-    data = som_features(features_store, space) if on_gpu else FeatureView(features_store, space)
+    n_features = store["features"].shape[1]
+    one_chunk = n_tiles <= chunk_rows_for(params.n_nodes, params.chunk_mb, n_features)
+    data = (som_features(features_store, space) if on_gpu or one_chunk
+            else FeatureView(features_store, space))
     result = train_som(data, params, progress=progress)
     grid = params.grid()
     pos = grid.positions()
