@@ -44,7 +44,7 @@ import numpy as np
 import yaml
 import zarr
 
-from cryolearn.scaling import RuleCost, growth_table, read_benchmarks
+from cryolearn.scaling import RuleCost, fit_job_cost, growth_table, read_benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS_JSON = REPO / "bench" / "scale_runs.json"
@@ -70,6 +70,9 @@ SHOT_RULES = {"synth_glas", "ingest_glas", "empirical_distributions", "evaluate_
               "figure_crevasse_maps", "figure_reliability", "figure_cleaned_shots",
               "figure_matches"}
 MEMORY_LIMIT_MB = 8000.0
+PER_FLIGHT = {"synth_flight", "tile_flight", "tile_truth", "simulate_flight"}
+PER_CAMPAIGN = {"synth_glas", "ingest_glas", "denoise_shots", "match_shots",
+                "classify_shots", "shot_probabilities"}
 #: rules whose memory stops growing at a number of tiles, and why: the peak RSS is
 #: projected from the slope up to that number (cryolearn's own bounds, in its code)
 MEMORY_CAPS = {
@@ -123,12 +126,24 @@ def driver(rule: str) -> str:
     return "shots" if rule in SHOT_RULES else "tiles"
 
 
+def full_jobs(rule: str) -> int:
+    """Jobs of a rule at config/scale.yaml's size (its dry run: 210 flights, 19
+    campaigns, 7 years, 3 changes)."""
+    if rule in PER_FLIGHT:
+        return 210
+    if rule in PER_CAMPAIGN:
+        return 19
+    return {"rasterise_year": 7, "change_map": 3}.get(rule, 1)
+
+
 def analyse(runs: dict) -> list[dict]:
     """Per rule: costs at each size, growth exponents, and the full-size projection.
 
-    ``b`` is the log-log slope over all sizes; the projection follows the power law
-    through the two largest sizes (``b_local``, floored at 0), where the start-up of
-    each job weighs least and a cap (a sample, a memory budget) already shows.
+    ``b`` is the log-log slope over all sizes, ``b_top`` the slope between the two
+    largest. Time is projected with :func:`cryolearn.scaling.fit_job_cost` (start-up
+    per job plus work per tile or shot, fitted over all sizes), as start-up makes the
+    slopes understate the growth; peak memory with the power law through the two
+    largest sizes (floored at 0), up to a rule's cap.
     """
     names = sorted(runs, key=lambda n: runs[n]["tiles"])
     costs = {n: {r: RuleCost(**c) for r, c in runs[n]["rules"].items()} for n in names}
@@ -142,8 +157,8 @@ def analyse(runs: dict) -> list[dict]:
         local[work] = {m: growth_table({n: costs[n] for n in top}, sizes, m) for m in METRICS}
     for rule in sorted({r for n in names for r in costs[n]}):
         work = driver(rule)
-        row = {"rule": rule, "driver": work,
-               "jobs": costs[names[-1]][rule].jobs if rule in costs[names[-1]] else 0,
+        ran = [n for n in names if rule in costs[n]]
+        row = {"rule": rule, "driver": work, "jobs_full": full_jobs(rule),
                "wall_s": [costs[n][rule].wall_s if rule in costs[n] else None for n in names],
                "max_rss_mb": [costs[n][rule].max_rss_mb if rule in costs[n] else None
                               for n in names]}
@@ -152,13 +167,19 @@ def analyse(runs: dict) -> list[dict]:
             row[f"{metric}_exponent"] = law.exponent if law else None
             row[f"{metric}_local_exponent"] = near.exponent if near else None
             projected = None
-            if near:
-                largest = getattr(costs[names[-1]][rule], metric)
+            if metric == "max_rss_mb" and near:
+                largest = costs[names[-1]][rule].max_rss_mb
                 full, measured = FULL[work], runs[names[-1]][work]
-                if metric == "max_rss_mb" and rule in MEMORY_CAPS:
+                if rule in MEMORY_CAPS:
                     cap = MEMORY_CAPS[rule][0]
                     full, measured = min(full, cap), min(measured, cap)
                 projected = largest * (full / measured) ** max(near.exponent, 0.0)
+            elif metric != "max_rss_mb" and len({runs[n][work] for n in ran}) >= 2:
+                model = fit_job_cost([costs[n][rule].jobs for n in ran],
+                                     [runs[n][work] for n in ran],
+                                     [getattr(costs[n][rule], metric) for n in ran])
+                projected = model(row["jobs_full"], FULL[work])
+                row[f"{metric}_per_unit"] = model.per_unit
             row[f"{metric}_full"] = projected
         rows.append(row)
     return rows
@@ -176,27 +197,30 @@ def print_table(runs: dict, rows: list[dict]) -> None:
     print(f"full size: {FULL['tiles']:,} tiles, {FULL['shots']:,} shots, the demo's "
           "15 x 20 SOM (the 200 x 300 map: bench/som.py)")
     header = (["rule", "by"] + [f"wall {n}" for n in names]
-              + ["b(wall)", "b(wall) top", "full CPU h"]
+              + ["b(wall)", "b(wall) top", "jobs at full size", "full CPU h", "full wall h"]
               + [f"RSS {n}" for n in names] + ["b(RSS) top", "full RSS GB"])
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
-    for row in sorted(rows, key=lambda r: -(r["cpu_s_full"] or 0)):
+    for row in sorted(rows, key=lambda r: -(r["wall_s_full"] or 0)):
         rss_full = row["max_rss_mb_full"]
         flag = " (over 8 GB)" if rss_full and rss_full > MEMORY_LIMIT_MB else ""
         if row["rule"] in MEMORY_CAPS:
             flag += f" (capped at {MEMORY_CAPS[row['rule']][0]:,} tiles)"
         cells = ([row["rule"], row["driver"]] + [_fmt(w, 1) for w in row["wall_s"]]
                  + [_fmt(row["wall_s_exponent"], 2), _fmt(row["wall_s_local_exponent"], 2),
-                    _fmt(row["cpu_s_full"] / 3600 if row["cpu_s_full"] else None, 2)]
+                    f"{row['jobs_full']:,}",
+                    _fmt(row["cpu_s_full"] / 3600 if row["cpu_s_full"] else None, 2),
+                    _fmt(row["wall_s_full"] / 3600 if row["wall_s_full"] else None, 2)]
                  + [_fmt(m) for m in row["max_rss_mb"]]
                  + [_fmt(row["max_rss_mb_local_exponent"], 2),
                     _fmt(rss_full / 1000 if rss_full else None, 1) + flag])
         print(" | ".join(cells))
-    total_cpu = sum(r["cpu_s_full"] or 0 for r in rows)
+    cpu = sum(r["cpu_s_full"] or 0 for r in rows)
+    wall = sum(r["wall_s_full"] or 0 for r in rows)
     over = [r["rule"] for r in rows if (r["max_rss_mb_full"] or 0) > MEMORY_LIMIT_MB]
-    print(f"projected CPU at full size: {total_cpu / 3600:,.1f} h, at least "
-          f"{total_cpu / 2 / 3600:,.1f} h on 2 cores (perfect packing); "
-          f"rules projected over 8 GB: {', '.join(over) or 'none'}")
+    print(f"projected at full size: {cpu / 3600:,.1f} h of CPU and {wall / 3600:,.1f} h of "
+          f"job wall time, at least {max(cpu, wall) / 2 / 3600:,.1f} h on 2 cores (perfect "
+          f"packing of the larger); rules projected over 8 GB: {', '.join(over) or 'none'}")
     print("one GPU node: not measured here (no GPU in the session that ran this); "
           "bench/README.md records the GPU runs of the SOM, autoencoder and matching")
 
@@ -204,7 +228,7 @@ def print_table(runs: dict, rows: list[dict]) -> None:
 def plot(runs: dict, rows: list[dict], out: Path, top: int = 10) -> None:
     names = sorted(runs, key=lambda n: runs[n]["tiles"])
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
-    shown = sorted(rows, key=lambda r: -(r["cpu_s_full"] or 0))[:top]
+    shown = sorted(rows, key=lambda r: -(r["wall_s_full"] or 0))[:top]
     for row in shown:
         work = np.array([runs[n][row["driver"]] for n in names], dtype=float)
         for ax, key in zip(axes, ("wall_s", "max_rss_mb"), strict=True):
@@ -219,7 +243,7 @@ def plot(runs: dict, rows: list[dict], out: Path, top: int = 10) -> None:
     axes[1].axhline(MEMORY_LIMIT_MB, color="k", ls="--", lw=1)
     axes[0].legend(fontsize=7, loc="upper left")
     fig.suptitle(f"cryolearn rules as the work grows ({platform.node()}, {date.today()}); "
-                 f"the {top} rules of most projected CPU at full size")
+                 f"the {top} rules of most projected time at full size")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)

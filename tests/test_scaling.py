@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from cryolearn.scaling import RuleCost, fit_power_law, growth_table, read_benchmarks
+from cryolearn.scaling import (
+    RuleCost,
+    fit_job_cost,
+    fit_power_law,
+    growth_table,
+    read_benchmarks,
+)
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -60,3 +66,16 @@ def test_growth_table_fits_each_rule_over_the_runs_it_ran_in():
     assert "b" not in walls  # one size only
     assert growth_table(runs, {"small": 1000, "large": 2000}, "max_rss_mb")["a"].exponent == \
         pytest.approx(0.0, abs=1e-12)
+
+
+def test_job_cost_separates_start_up_from_the_work_and_projects_both():
+    jobs = [7, 7, 7, 14]
+    units = [650, 1300, 2600, 5200]
+    values = [3.0 * j + 0.025 * n for j, n in zip(jobs, units, strict=True)]
+    model = fit_job_cost(jobs, units, values)
+    assert model.per_job == pytest.approx(3.0) and model.per_unit == pytest.approx(0.025)
+    assert model(19, 1_000_000) == pytest.approx(57 + 25_000)
+    # the same data's log-log slope understates the growth: start-up is a third of it
+    assert fit_power_law(units, values).exponent < 0.9
+    with pytest.raises(ValueError, match="two or more distinct sizes"):
+        fit_job_cost([1, 1], [10, 10], [1.0, 1.0])

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import nnls
 
 
 @dataclass(frozen=True)
@@ -112,3 +113,36 @@ def growth_table(runs: Mapping[str, Mapping[str, RuleCost]], sizes: Mapping[str,
         if len({size for size, _ in points}) >= 2:
             fits[rule] = fit_power_law(*zip(*points, strict=True))
     return fits
+
+
+@dataclass(frozen=True)
+class JobCost:
+    """``cost = per_job · jobs + per_unit · n``: each job's start-up (imports, reading its
+    inputs' metadata) and the work per tile or shot."""
+
+    per_job: float
+    per_unit: float
+
+    def __call__(self, jobs: float, n: float) -> float:
+        return self.per_job * jobs + self.per_unit * n
+
+
+def fit_job_cost(jobs: Sequence[float], units: Sequence[float],
+                 values: Sequence[float]) -> JobCost:
+    """Non-negative least-squares :class:`JobCost` through (jobs, units, value) triples.
+
+    Where a rule's start-up is a large part of its cost at the sizes measured, its
+    log-log slope understates how it grows; this model separates the two, and
+    projects with the number of jobs the larger problem has.
+
+    Raises
+    ------
+    ValueError
+        With fewer than two distinct sizes.
+    """
+    a = np.column_stack([np.asarray(jobs, float), np.asarray(units, float)])
+    v = np.asarray(values, float)
+    if len(np.unique(a[:, 1])) < 2:
+        raise ValueError("a cost model needs values at two or more distinct sizes")
+    (per_job, per_unit), _ = nnls(a, v)
+    return JobCost(float(per_job), float(per_unit))
