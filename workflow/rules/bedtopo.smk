@@ -85,7 +85,8 @@ rule train_bedtopo:
         "logs/train_bedtopo/{protocol}.log",
     benchmark:
         "benchmarks/train_bedtopo/{protocol}.tsv"
-    threads: 1
+    # half the machine: the other half keeps the rest of the workflow moving
+    threads: lambda wildcards: max(1, workflow.cores // 2)
     resources:
         mem_mb=8000,
         runtime=720,

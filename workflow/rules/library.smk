@@ -13,6 +13,8 @@ rule tile_flight:
         max_pixel_m=lookup(dpath="dem/max_pixel_m", within=config),
     conda:
         "../../envs/cryolearn.yaml"
+    # the crevasse chain to the autoencoder is the demo's longest: first on few cores
+    priority: 1
     log:
         "logs/tile_flight/{flight}.log",
     benchmark:
@@ -33,6 +35,8 @@ rule simulate_flight:
         forward=forward_params(),
     conda:
         "../../envs/cryolearn.yaml"
+    # the crevasse chain to the autoencoder is the demo's longest: first on few cores
+    priority: 1
     log:
         "logs/simulate_flight/{flight}.log",
     benchmark:
@@ -58,6 +62,8 @@ rule build_library:
         memory_mb=lookup(dpath="library/memory_mb", within=config),
     conda:
         "../../envs/cryolearn.yaml"
+    # the crevasse chain to the autoencoder is the demo's longest: first on few cores
+    priority: 1
     log:
         "logs/build_library/build_library.log",
     benchmark:

@@ -53,11 +53,14 @@ rule train_autoencoder:
         checkpoint="results/models/checkpoints/autoencoder.ckpt",
     conda:
         "../../envs/cryolearn.yaml"
+    # the crevasse chain to the autoencoder is the demo's longest: first on few cores
+    priority: 1
     log:
         "logs/train_autoencoder/train_autoencoder.log",
     benchmark:
         "benchmarks/train_autoencoder/train_autoencoder.tsv"
-    threads: 2
+    # half the machine: the other half keeps the rest of the workflow moving
+    threads: lambda wildcards: max(1, workflow.cores // 2)
     resources:
         mem_mb=6000,
         runtime=240,
