@@ -10,6 +10,8 @@ rule ingest_glas:
         directory("results/shots/{campaign}.zarr"),
     conda:
         "../../envs/cryolearn.yaml"
+    # the crevasse chain to the autoencoder is the demo's longest: first on few cores
+    priority: 1
     log:
         "logs/ingest_glas/{campaign}.log",
     benchmark:
@@ -30,6 +32,8 @@ rule empirical_distributions:
         augment=lookup(dpath="augment", within=config),
     conda:
         "../../envs/cryolearn.yaml"
+    # the crevasse chain to the autoencoder is the demo's longest: first on few cores
+    priority: 1
     log:
         "logs/empirical_distributions/empirical_distributions.log",
     benchmark:

@@ -16,8 +16,6 @@ rule normalise_tiles:
         normalise=lookup(dpath="normalise", within=config),
     conda:
         "../../envs/cryolearn.yaml"
-    # the crevasse chain to the autoencoder is the demo's longest: first on few cores
-    priority: 1
     log:
         "logs/normalise_tiles/normalise_tiles.log",
     benchmark:

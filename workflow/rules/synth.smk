@@ -20,6 +20,8 @@ for _flight in FLIGHTS if SYNTHETIC else []:
             spec=synthetic_flight_config(_flight),
         conda:
             "../../envs/cryolearn.yaml"
+        # the crevasse chain to the autoencoder is the demo's longest: first on few cores
+        priority: 1
         log:
             f"logs/synth_flight/{_flight}.log",
         benchmark:
@@ -60,6 +62,8 @@ rule synth_glas:
         forward=forward_params(),
     conda:
         "../../envs/cryolearn.yaml"
+    # the crevasse chain to the autoencoder is the demo's longest: first on few cores
+    priority: 1
     log:
         "logs/synth_glas/{campaign}.log",
     benchmark:
