@@ -179,9 +179,12 @@ def slurm_run(slurm, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory):
+def local_run(slurm_run, tmp_path_factory):
+    """config/test.yaml run locally with the threads Slurm granted each rule: torch's
+    training sums in a different order on another number of threads."""
     workdir = tmp_path_factory.mktemp("local_run")
-    run_snakemake(workdir, "--cores", "2")
+    threads = [f"{rule}={n}" for rule, n in slurm_run["profile"]["set-threads"].items()]
+    run_snakemake(workdir, "--cores", "2", "--set-threads", *threads)
     return workdir
 
 
