@@ -44,7 +44,9 @@ import numpy as np
 import yaml
 import zarr
 
+from cryolearn.constants import CAMPAIGN_YEARS
 from cryolearn.scaling import RuleCost, fit_job_cost, growth_table, read_benchmarks
+from cryolearn.synth.scale import ScaleFactors, scale_synth
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS_JSON = REPO / "bench" / "scale_runs.json"
@@ -75,15 +77,20 @@ PER_CAMPAIGN = {"synth_glas", "ingest_glas", "denoise_shots", "match_shots",
                 "classify_shots", "shot_probabilities"}
 #: rules whose memory stops growing at a number of tiles, and why: the peak RSS is
 #: projected from the slope up to that number (cryolearn's own bounds, in its code)
+DEMO = yaml.safe_load((REPO / "config/config.yaml").read_text())
+FULL_CONFIG = {**DEMO, **yaml.safe_load((REPO / "config/scale.yaml").read_text())}
+#: bytes of one library tile in the merge: 200 x 200 float32 heights, 544 float32 samples
+LIBRARY_TILE_BYTES = 4 * (200 * 200 + DEMO["waveform"]["n_samples"])
 MEMORY_CAPS = {
-    "evaluate_som": (3000, "clusters.evaluation.sample: neighbours of 3,000 sampled tiles"),
+    "evaluate_som": (DEMO["clusters"]["evaluation"]["sample"],
+                     "clusters.evaluation.sample: neighbours of the sampled tiles"),
+    # plot_neighbours_before_after samples at most 3,000 tiles
     "figure_som": (3000, "the neighbour figure's 3,000 sampled tiles"),
-    # a bucket holds library.memory_mb (2,048 MB) of tiles of 200 x 200 float32 heights
-    # and 544 float32 samples: 12,900 tiles
-    "build_library": (12_900, "library.memory_mb: the merge's buckets of 2,048 MB"),
-    # the tiles stream from the store beyond one chunk (11,297 tiles of the demo's map
-    # at som.chunk_mb 256); the PCA start reads som.pca_sample tiles (bench/som_memory.py)
-    "fit_som": (20_000, "som.pca_sample: the PCA start's 20,000 tiles; the rest streams"),
+    "build_library": (int(DEMO["library"]["memory_mb"] * 2**20 / LIBRARY_TILE_BYTES),
+                      "library.memory_mb: the merge's buckets"),
+    # beyond one chunk the tiles stream from the store; the PCA start reads its sample
+    "fit_som": (DEMO["som"]["pca_sample"],
+                "som.pca_sample: the PCA start's sample; the rest streams"),
 }
 METRICS = ("wall_s", "cpu_s", "max_rss_mb")
 
@@ -127,13 +134,19 @@ def driver(rule: str) -> str:
 
 
 def full_jobs(rule: str) -> int:
-    """Jobs of a rule at config/scale.yaml's size (its dry run: 210 flights, 19
-    campaigns, 7 years, 3 changes)."""
+    """Jobs of a rule at config/scale.yaml's size: one per flight, campaign, mapped year
+    or change pair."""
+    synth = scale_synth(DEMO["synth"], ScaleFactors.from_dict(FULL_CONFIG["scale"]))
+    campaigns = [c["name"] for c in FULL_CONFIG["synth"]["glas"]["campaigns"]]
     if rule in PER_FLIGHT:
-        return 210
+        return len(synth["flights"])
     if rule in PER_CAMPAIGN:
-        return 19
-    return {"rasterise_year": 7, "change_map": 3}.get(rule, 1)
+        return len(campaigns)
+    if rule == "rasterise_year":
+        return len({CAMPAIGN_YEARS[c] for c in campaigns})
+    if rule == "change_map":
+        return len(DEMO["maps"]["change_pairs"])
+    return 1
 
 
 def analyse(runs: dict) -> list[dict]:

@@ -599,8 +599,7 @@ def _unique_cells(ix: np.ndarray, iy: np.ndarray) -> tuple[tuple[np.ndarray, np.
     if ix.size == 0:
         return (ix, iy), np.zeros(0, dtype=np.intp)
     x0, y0 = ix.min(), iy.min()
-    key = (ix - x0) * (iy.max() - y0 + 1) + (iy - y0)
-    keys, inverse = np.unique(key, return_inverse=True)
     span = iy.max() - y0 + 1
+    keys, inverse = np.unique((ix - x0) * span + (iy - y0), return_inverse=True)
     return (keys // span + x0, keys % span + y0), inverse.reshape(-1)
 

@@ -664,23 +664,20 @@ class FeatureView:
         return np.asarray(self.space.vectors(block), np.float32)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """Every tile at once (somoclu's kernel takes the whole matrix)."""
-        whole = self[slice(None)]
+        """Every tile at once (somoclu's kernel takes the whole matrix), filled a block
+        at a time."""
+        whole = np.empty(self.shape, np.float32)
+        for start in range(0, self.shape[0], 8192):
+            block = self[start:start + 8192]
+            whole[start:start + len(block)] = block
         return whole if dtype is None else whole.astype(dtype)
 
 
 def som_features(features_store: str | Path, space: FeatureSpace,
-                 rows: np.ndarray | None = None, chunk_rows: int = 8192) -> np.ndarray:
+                 rows: np.ndarray | None = None) -> np.ndarray:
     """The vectors of ``features_store`` in the map's feature space (all tiles, or ``rows``)."""
-    coefficients = open_group(features_store)["features"]
-    if rows is not None:
-        return space.vectors(coefficients.get_orthogonal_selection((np.asarray(rows),
-                                                                     slice(None))))
-    out = np.empty(coefficients.shape, np.float32)
-    for start in range(0, coefficients.shape[0], chunk_rows):
-        block = coefficients[start:start + chunk_rows]
-        out[start:start + len(block)] = space.vectors(block)
-    return out
+    view = FeatureView(features_store, space)
+    return view[np.asarray(rows)] if rows is not None else np.asarray(view)
 
 
 def fit_som_store(features_store: str | Path, out_store: str | Path, params: SomParams,
