@@ -1,10 +1,12 @@
 """Synthetic-world benchmarks: the compiled world against its array form, side by side.
 
-The world's random fields (lattice hashes, value noise, the Worley search for
-zones) run in compiled kernels (:mod:`cryolearn.synth._noise_kernel`); their array
-forms (``hash_uniform_arrays``, ``value_noise_arrays`` and the 3 × 3 search as
-array expressions, this file's ``nearest_zone_arrays``) are the reference. Both
-give the same numbers bit for bit (``tests/synth/test_noise.py``).
+The world's random fields (lattice hashes, value noise and its fractal sums, the
+Worley search for zones) and its crevasse sets run in compiled kernels
+(:mod:`cryolearn.synth._noise_kernel`); their array forms (``hash_uniform_arrays``,
+``value_noise_arrays``, ``fractal_noise_arrays``, ``crevasse_set_arrays`` and the
+3 × 3 search as array expressions, this file's ``nearest_zone_arrays``) are the
+reference. They give the same numbers bit for bit, but for the last bit of a power
+in the crevasse walls (``tests/synth/test_noise.py``).
 
 (a) pixels/s of ``SyntheticWorld.evaluate`` on a 0.5 m grid (what ``synth_flight_*``
     renders), over the interior and over the outlet trunk;
@@ -67,15 +69,23 @@ def nearest_zone_arrays(xw: np.ndarray, yw: np.ndarray, size: float, seed: int, 
 def array_world() -> Iterator[None]:
     """Swap the compiled kernels for their array forms wherever the world calls them."""
     saved = (noise.value_noise, world_module.value_noise, world_module.hash_uniform,
-             trunk_module.hash_uniform, world_module.nearest_zone)
+             trunk_module.hash_uniform, world_module.nearest_zone, world_module.fractal_noise,
+             world_module.SyntheticWorld._crevasse_set)
+
+    def crevasse_set(self, *args, **kwargs):
+        return world_module.crevasse_set_arrays(self.params.seed, *args, **kwargs)
+
     noise.value_noise = world_module.value_noise = noise.value_noise_arrays
     world_module.hash_uniform = trunk_module.hash_uniform = noise.hash_uniform_arrays
     world_module.nearest_zone = nearest_zone_arrays
+    world_module.fractal_noise = noise.fractal_noise_arrays
+    world_module.SyntheticWorld._crevasse_set = crevasse_set
     try:
         yield
     finally:
         (noise.value_noise, world_module.value_noise, world_module.hash_uniform,
-         trunk_module.hash_uniform, world_module.nearest_zone) = saved
+         trunk_module.hash_uniform, world_module.nearest_zone, world_module.fractal_noise,
+         world_module.SyntheticWorld._crevasse_set) = saved
 
 
 def evaluate_rate(world: SyntheticWorld, x0: float, y0: float, n_pixels: int) -> float:

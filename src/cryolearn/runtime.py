@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 
 def limit_threads(n: int) -> None:
     """Use at most ``n`` CPU threads in PyTorch, FAISS and the OpenMP and BLAS pools that
-    scikit-learn's trees use (a workflow job's ``threads``)."""
+    scikit-learn's trees use (a workflow job's ``threads``).
+
+    PyTorch is limited only when the job has imported it: importing it costs two seconds,
+    and a later import takes its threads from ``OMP_NUM_THREADS``, which limits the
+    pools here too.
+    """
     import faiss
-    import torch
     from threadpoolctl import threadpool_limits
 
     n = max(1, int(n))
-    torch.set_num_threads(n)
+    os.environ["OMP_NUM_THREADS"] = str(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
     faiss.omp_set_num_threads(n)
     threadpool_limits(limits=n)

@@ -1,4 +1,4 @@
-"""The compiled noise kernels give the array expressions' numbers, bit for bit."""
+"""The compiled noise and crevasse kernels give the array expressions' numbers, bit for bit."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import pytest
 
 from cryolearn.synth.noise import (
     fractal_noise,
+    fractal_noise_arrays,
     hash_uniform,
     hash_uniform_arrays,
     nearest_zone,
     value_noise,
     value_noise_arrays,
 )
+from cryolearn.synth.world import SyntheticWorld, WorldParams, _unique_cells, crevasse_set_arrays
 
 
 @pytest.mark.parametrize(("seed", "salt"), [(0, 0), (20090402, 17), (7, 2**40 + 3)])
@@ -45,6 +47,47 @@ def test_fractal_noise_of_the_kernels_is_the_sum_of_its_octaves():
     expected = sum(0.5**o * value_noise_arrays(x, y, 100.0 / 2**o, 3, 9 * 131 + o)
                    for o in range(3)) / 1.75
     np.testing.assert_allclose(fractal_noise(x, y, 100.0, 3, 9), expected, rtol=0, atol=1e-15)
+    # the fused octaves are the array form's sum, bit for bit, for any persistence
+    for octaves, persistence in ((1, 0.5), (3, 0.5), (2, 0.35)):
+        np.testing.assert_array_equal(
+            fractal_noise(x, y, 420.0, 20090402, 12, octaves, persistence),
+            fractal_noise_arrays(x, y, 420.0, 20090402, 12, octaves, persistence))
+
+
+@pytest.mark.parametrize(("exponent", "skew"), [(1.0, 0.0), (4.0, 0.0), (1.0, 2.0)])
+def test_crevasse_set_kernel_equals_the_array_form(exponent, skew):
+    rng = np.random.default_rng(11)
+    n = 50_000
+    x, y = rng.uniform(-400.0, 400.0, n), rng.uniform(-400.0, 400.0, n)
+    theta, spacing = rng.uniform(0.0, np.pi, n), rng.uniform(10.0, 60.0, n)
+    width, depth = rng.uniform(1.0, 15.0, n), rng.uniform(1.0, 20.0, n)
+    spread = rng.uniform(0.2, 0.6, n)
+    world = SyntheticWorld(WorldParams())
+    args = (x, y, theta, spacing, width, depth, np.full(n, exponent), 100, spread,
+            np.full(n, skew))
+    depth_k, k, t = world._crevasse_set(*args)
+    depth_a, k_a, t_a = crevasse_set_arrays(world.params.seed, *args)
+    np.testing.assert_array_equal(k, k_a)
+    np.testing.assert_array_equal(t, t_a)
+    np.testing.assert_array_equal(depth_k, depth_a)
+    assert (depth_k > 0).mean() > 0.05 and (depth_k == 0).mean() > 0.3  # walls and blocks
+    # scalars broadcast against per-point arrays
+    scalar = world._crevasse_set(x[:5], y[:5], 0.3, 20.0, 5.0, 8.0, 1.0, 100)
+    np.testing.assert_array_equal(
+        scalar[0], crevasse_set_arrays(world.params.seed, x[:5], y[:5], 0.3, 20.0, 5.0, 8.0,
+                                       1.0, 100)[0])
+
+
+def test_unique_cells_counts_compact_blocks_and_sorts_sparse_ones():
+    rng = np.random.default_rng(2)
+    for spread in (3, 10**6):  # a frame's few zones, and cells far apart
+        ix = rng.integers(-spread, spread, 5000) - 7
+        iy = rng.integers(-spread, spread, 5000) + 11
+        (ux, uy), inverse = _unique_cells(ix, iy)
+        keys = np.unique(np.stack([ix, iy], 1), axis=0)
+        np.testing.assert_array_equal(np.stack([ux, uy], 1), keys)
+        np.testing.assert_array_equal(ux[inverse], ix)
+        np.testing.assert_array_equal(uy[inverse], iy)
 
 
 def test_nearest_zone_is_the_nearest_of_the_jittered_centres_around_each_point():

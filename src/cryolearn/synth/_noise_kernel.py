@@ -1,9 +1,12 @@
-"""Compiled kernels of the world's hashing and value noise (numba).
+"""Compiled kernels of the world's hashing, value noise and crevasse sets (numba).
 
 The same arithmetic as the array expressions they replace, fused into one loop
 per point: no temporaries, so the world evaluates several times faster and gives
 the same numbers bit for bit (``tests/synth/test_noise.py`` checks it against the
-array form).
+array form). The loops are branch-free and divide under numpy's error model (no
+zero-division check, IEEE results as numpy's), so that LLVM vectorises them; the
+powers of the crevasse walls stay with numpy, whose vectorised ``power`` rounds a
+few values differently from the C library's ``pow``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _INV_2_53 = 1.0 / float(1 << 53)
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", error_model="numpy")
 def _hash(i: np.int64, j: np.int64, salted: np.uint64) -> float:
     h = np.uint64(i) * _M1
     h ^= np.uint64(j) * _M2
@@ -32,7 +35,7 @@ def _hash(i: np.int64, j: np.int64, salted: np.uint64) -> float:
     return float(h >> np.uint64(11)) * _INV_2_53
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def hash_kernel(i: np.ndarray, j: np.ndarray, salted: np.uint64) -> np.ndarray:
     """Uniform numbers of flat int64 lattice coordinates; ``salted`` = key × M3."""
     out = np.empty(i.shape[0], np.float64)
@@ -41,33 +44,58 @@ def hash_kernel(i: np.ndarray, j: np.ndarray, salted: np.uint64) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", error_model="numpy")
+def _value_noise(x: float, y: float, wavelength_m: float, salted: np.uint64) -> float:
+    """Value noise at one point (branch-free, so that loops over points vectorise)."""
+    fx = x / wavelength_m
+    fy = y / wavelength_m
+    ix = np.floor(fx)
+    iy = np.floor(fy)
+    tx = fx - ix
+    ty = fy - iy
+    tx = tx * tx * (3.0 - 2.0 * tx)
+    ty = ty * ty * (3.0 - 2.0 * ty)
+    i = np.int64(ix)
+    j = np.int64(iy)
+    v00 = _hash(i, j, salted)
+    v10 = _hash(i + 1, j, salted)
+    v01 = _hash(i, j + 1, salted)
+    v11 = _hash(i + 1, j + 1, salted)
+    top = v00 + (v10 - v00) * tx
+    bottom = v01 + (v11 - v01) * tx
+    return 2.0 * (top + (bottom - top) * ty) - 1.0
+
+
+@numba.njit(cache=True, error_model="numpy")
 def value_noise_kernel(x: np.ndarray, y: np.ndarray, wavelength_m: float,
                        salted: np.uint64) -> np.ndarray:
     """Value noise in [-1, 1] of flat float64 coordinates (smoothstep interpolation)."""
     out = np.empty(x.shape[0], np.float64)
     for n in range(x.shape[0]):
-        fx = x[n] / wavelength_m
-        fy = y[n] / wavelength_m
-        ix = np.floor(fx)
-        iy = np.floor(fy)
-        tx = fx - ix
-        ty = fy - iy
-        tx = tx * tx * (3.0 - 2.0 * tx)
-        ty = ty * ty * (3.0 - 2.0 * ty)
-        i = np.int64(ix)
-        j = np.int64(iy)
-        v00 = _hash(i, j, salted)
-        v10 = _hash(i + 1, j, salted)
-        v01 = _hash(i, j + 1, salted)
-        v11 = _hash(i + 1, j + 1, salted)
-        top = v00 + (v10 - v00) * tx
-        bottom = v01 + (v11 - v01) * tx
-        out[n] = 2.0 * (top + (bottom - top) * ty) - 1.0
+        out[n] = _value_noise(x[n], y[n], wavelength_m, salted)
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
+def fractal_noise_kernel(x: np.ndarray, y: np.ndarray, wavelengths_m: np.ndarray,
+                         amplitudes: np.ndarray, salted: np.ndarray, norm: float) -> np.ndarray:
+    """Sum of value-noise octaves over ``norm``: octave o has its own wavelength,
+    amplitude and salted key, added in order from a sum of 0 (a loop over the points
+    per octave, so that it vectorises)."""
+    n_points = x.shape[0]
+    out = np.zeros(n_points, np.float64)
+    for o in range(wavelengths_m.shape[0]):
+        wavelength = wavelengths_m[o]
+        amplitude = amplitudes[o]
+        key = salted[o]
+        for n in range(n_points):
+            out[n] += amplitude * _value_noise(x[n], y[n], wavelength, key)
+    for n in range(n_points):
+        out[n] = out[n] / norm
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
 def nearest_zone_kernel(xw: np.ndarray, yw: np.ndarray, size: float, salted_x: np.uint64,
                         salted_y: np.uint64) -> tuple[np.ndarray, np.ndarray]:
     """Lattice cell (zx, zy) of the nearest jittered zone centre among the 3 × 3 cells
@@ -75,21 +103,76 @@ def nearest_zone_kernel(xw: np.ndarray, yw: np.ndarray, size: float, salted_x: n
     n = xw.shape[0]
     zx = np.empty(n, np.int64)
     zy = np.empty(n, np.int64)
+    # the nine candidate centres of the last point's cell, reused while points stay in it
+    centres = np.empty((9, 2), np.float64)
+    last_x = np.int64(0)
+    last_y = np.int64(0)
     for k in range(n):
         ix = np.int64(np.floor(xw[k] / size))
         iy = np.int64(np.floor(yw[k] / size))
+        if k == 0 or ix != last_x or iy != last_y:
+            last_x = ix
+            last_y = iy
+            c = 0
+            for di in range(-1, 2):
+                for dj in range(-1, 2):
+                    centres[c, 0] = (ix + di + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_x)
+                                     ) * size
+                    centres[c, 1] = (iy + dj + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_y)
+                                     ) * size
+                    c += 1
         best = np.inf
         bx = ix
         by = iy
+        c = 0
         for di in range(-1, 2):
             for dj in range(-1, 2):
-                cx = (ix + di + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_x)) * size
-                cy = (iy + dj + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_y)) * size
-                d2 = (xw[k] - cx) ** 2 + (yw[k] - cy) ** 2
+                d2 = (xw[k] - centres[c, 0]) ** 2 + (yw[k] - centres[c, 1]) ** 2
                 if d2 < best:
                     best = d2
                     bx = ix + di
                     by = iy + dj
+                c += 1
         zx[k] = bx
         zy[k] = by
     return zx, zy
+
+
+@numba.njit(cache=True, error_model="numpy")
+def crevasse_set_kernel(x: np.ndarray, y: np.ndarray, sin_theta: np.ndarray,
+                        cos_theta: np.ndarray, spacing: np.ndarray, width: np.ndarray,
+                        salted_meander: np.uint64, salted_k: np.uint64, salted_seg: np.uint64
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The geometry of one set of parallel crevasses at flat points
+    (``SyntheticWorld._crevasse_set``), branch-free so that it vectorises: the crevasse
+    index k, the position across its block t, the distance from its axis over its
+    half-width r, its depth draw and its segment's taper (0 on a closed segment).
+    The powers of the wall profile and depth draw are left to the caller."""
+    n_points = x.shape[0]
+    k_out = np.empty(n_points, np.int64)
+    t_out = np.empty(n_points, np.float64)
+    r_out = np.empty(n_points, np.float64)
+    kd_out = np.empty(n_points, np.float64)
+    taper_out = np.empty(n_points, np.float64)
+    for n in range(n_points):
+        across = -x[n] * sin_theta[n] + y[n] * cos_theta[n]
+        along = x[n] * cos_theta[n] + y[n] * sin_theta[n]
+        across = across + 0.25 * spacing[n] * _value_noise(x[n], y[n], 160.0, salted_meander)
+        pos = across / spacing[n]
+        k = np.int64(np.floor(pos))
+        t = pos - k - 0.5
+        kw = _hash(k, k, salted_k)
+        half_width = 0.5 * width[n] * (0.6 + 0.8 * kw)
+        seg_len = 60.0 + 200.0 * _hash(k, k + 7, salted_seg)
+        offset = seg_len * _hash(k, k - 7, salted_seg)
+        seg_pos = (along + offset) / seg_len
+        seg = np.int64(np.floor(seg_pos))
+        open_seg = np.float64(_hash(k, seg, salted_seg) < 0.8)
+        frac = seg_pos - seg
+        taper = min(max(min(frac, 1.0 - frac) * seg_len / 25.0, 0.0), 1.0)
+        k_out[n] = k
+        t_out[n] = t
+        r_out[n] = abs(t) * spacing[n] / half_width
+        kd_out[n] = _hash(k, -k, salted_k)
+        taper_out[n] = taper * open_seg
+    return k_out, t_out, r_out, kd_out, taper_out

@@ -19,6 +19,7 @@ from cryolearn.synth._noise_kernel import (
     _M3,
     _MIX1,
     _MIX2,
+    fractal_noise_kernel,
     hash_kernel,
     nearest_zone_kernel,
     value_noise_kernel,
@@ -117,6 +118,17 @@ def value_noise_arrays(
     return 2.0 * (top + (bottom - top) * ty) - 1.0
 
 
+def _octaves(wavelength_m: float, salt: int, octaves: int, persistence: float
+             ) -> tuple[list[tuple[float, float, int]], float]:
+    """(wavelength, amplitude, salt) of every octave, and the sum of the amplitudes."""
+    layers, amplitude, norm = [], 1.0, 0.0
+    for octave in range(octaves):
+        layers.append((wavelength_m / 2.0**octave, amplitude, salt * 131 + octave))
+        norm += amplitude
+        amplitude *= persistence
+    return layers, norm
+
+
 def fractal_noise(
     x: np.ndarray,
     y: np.ndarray,
@@ -131,15 +143,30 @@ def fractal_noise(
     Each octave halves the wavelength and multiplies the amplitude by
     ``persistence``.
     """
+    layers, norm = _octaves(wavelength_m, salt, octaves, persistence)
+    bx, by = np.broadcast_arrays(np.asarray(x, dtype=np.float64),
+                                 np.asarray(y, dtype=np.float64))
+    flat = fractal_noise_kernel(
+        np.ascontiguousarray(bx).ravel(), np.ascontiguousarray(by).ravel(),
+        np.array([w for w, _, _ in layers]), np.array([a for _, a, _ in layers]),
+        np.array([_salted(seed, s) for _, _, s in layers], dtype=np.uint64), norm)
+    return flat.reshape(bx.shape)
+
+
+def fractal_noise_arrays(
+    x: np.ndarray,
+    y: np.ndarray,
+    wavelength_m: float,
+    seed: int,
+    salt: int,
+    octaves: int = 3,
+    persistence: float = 0.5,
+) -> np.ndarray:
+    """:func:`fractal_noise` as array expressions (the reference of the compiled kernel)."""
+    layers, norm = _octaves(wavelength_m, salt, octaves, persistence)
     total = np.zeros(np.broadcast(x, y).shape)
-    amplitude = 1.0
-    norm = 0.0
-    for octave in range(octaves):
-        total += amplitude * value_noise(
-            x, y, wavelength_m / 2.0**octave, seed, salt * 131 + octave
-        )
-        norm += amplitude
-        amplitude *= persistence
+    for wavelength, amplitude, octave_salt in layers:
+        total += amplitude * value_noise_arrays(x, y, wavelength, seed, octave_salt)
     return total / norm
 
 

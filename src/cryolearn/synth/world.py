@@ -32,7 +32,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
-from cryolearn.synth.noise import fractal_noise, hash_uniform, nearest_zone, value_noise
+from cryolearn.synth._noise_kernel import crevasse_set_kernel
+from cryolearn.synth.noise import (
+    _salted,
+    fractal_noise,
+    hash_uniform,
+    nearest_zone,
+    value_noise,
+)
 from cryolearn.synth.trunk import (
     TrunkParams,
     crevasse_direction,
@@ -121,7 +128,8 @@ class WorldParams:
 
 @dataclass
 class _Zones:
-    """Per-point zone identity and parameters (all arrays of the points' shape)."""
+    """Per-point zone identity and parameters (all arrays of the points' shape), and the
+    distinct zones of a call, from which per-zone quantities are gathered."""
 
     zx: np.ndarray
     zy: np.ndarray
@@ -129,6 +137,16 @@ class _Zones:
     cy: np.ndarray
     code: np.ndarray
     trunk: np.ndarray  #: the zone is trunk ice (its class and crevasses are the trunk's)
+    index: np.ndarray  #: per point, its zone's position among the distinct zones
+    cell_x: np.ndarray  #: lattice cells of the distinct zones
+    cell_y: np.ndarray
+    centre_x: np.ndarray  #: centres of the distinct zones, metres
+    centre_y: np.ndarray
+    zone_trunk: np.ndarray  #: whether each distinct zone is trunk ice
+
+    def gather(self, per_zone: np.ndarray, sel: np.ndarray) -> np.ndarray:
+        """Values of the distinct zones at the selected points."""
+        return per_zone[self.index[sel]]
 
 
 class SyntheticWorld:
@@ -245,7 +263,8 @@ class SyntheticWorld:
             code, trunk = self._trunk_classes(code, ux, uy, cx, cy)
         code = self._apply_crevasse_limit(code, cx, cy)
         return _Zones(zx=zx, zy=zy, cx=cx[inverse], cy=cy[inverse], code=code[inverse],
-                      trunk=trunk[inverse])
+                      trunk=trunk[inverse], index=inverse, cell_x=ux, cell_y=uy,
+                      centre_x=cx, centre_y=cy, zone_trunk=trunk)
 
     def _trunk_classes(self, code: np.ndarray, zx: np.ndarray, zy: np.ndarray, cx: np.ndarray,
                        cy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -276,7 +295,9 @@ class SyntheticWorld:
         return np.where(crevassed & too_high, np.uint8(CLASS_CODE["hummocky"]), code)
 
     def _zone_uniform(self, zones: _Zones, sel: np.ndarray, salt: int) -> np.ndarray:
-        return hash_uniform(zones.zx[sel], zones.zy[sel], self.params.seed, salt)
+        """A uniform number of each selected point's zone (hashed once per zone)."""
+        return zones.gather(hash_uniform(zones.cell_x, zones.cell_y, self.params.seed, salt),
+                            sel)
 
     # ---------------------------------------------------------------- relief
     def _relief(
@@ -352,73 +373,80 @@ class SyntheticWorld:
         beyond it) and the position across the block, in [-0.5, 0.5).
         """
         seed = self.params.seed
-        across = -x * np.sin(theta) + y * np.cos(theta)
-        along = x * np.cos(theta) + y * np.sin(theta)
-        across = across + 0.25 * spacing * value_noise(x, y, 160.0, seed, salt + _S_MEANDER)
-        pos = across / spacing
-        k = np.floor(pos).astype(np.int64)
-        t = pos - k - 0.5
-        kw = hash_uniform(k, k, seed, salt + _S_CREV_K)
-        kd = hash_uniform(k, -k, seed, salt + _S_CREV_K)
-        half_width = 0.5 * width * (0.6 + 0.8 * kw)
-        r = np.abs(t) * spacing / half_width
-        # finite crevasse lengths: segments of 60-260 m, of which about 80 % open
-        seg_len = 60.0 + 200.0 * hash_uniform(k, k + 7, seed, salt + _S_CREV_SEG)
-        offset = seg_len * hash_uniform(k, k - 7, seed, salt + _S_CREV_SEG)
-        seg_pos = (along + offset) / seg_len
-        seg = np.floor(seg_pos).astype(np.int64)
-        open_seg = hash_uniform(k, seg, seed, salt + _S_CREV_SEG) < 0.8
-        frac = seg_pos - seg
-        taper = np.clip(np.minimum(frac, 1.0 - frac) * seg_len / 25.0, 0.0, 1.0)
-        factor = np.where(np.asarray(depth_skew) > 0, (1.0 + depth_skew) * kd ** depth_skew,
-                          1.0 - depth_spread + 2.0 * depth_spread * kd)
-        d = depth * factor * taper * open_seg
-        profile = np.where(r < 1.0, 1.0 - np.abs(np.clip(r, 0.0, 1.0)) ** exponent, 0.0)
-        return d * profile, k, t
+        points = np.broadcast(x, theta, spacing, width, depth, exponent, depth_spread,
+                              depth_skew).shape
+
+        def flat(values: np.ndarray | float) -> np.ndarray:
+            return np.ascontiguousarray(np.broadcast_to(np.asarray(values, np.float64),
+                                                        points)).ravel()
+
+        theta = flat(theta)
+        k, t, r, kd, taper = crevasse_set_kernel(
+            flat(x), flat(y), np.sin(theta), np.cos(theta), flat(spacing), flat(width),
+            _salted(seed, salt + _S_MEANDER), _salted(seed, salt + _S_CREV_K),
+            _salted(seed, salt + _S_CREV_SEG))
+        # the powers as array expressions: numpy's vectorised power, as in the array form
+        skew, spread = flat(depth_skew), flat(depth_spread)
+        factor = np.where(skew > 0, (1.0 + skew) * kd ** skew, 1.0 - spread + 2.0 * spread * kd)
+        profile = np.where(r < 1.0, 1.0 - np.abs(np.clip(r, 0.0, 1.0)) ** flat(exponent), 0.0)
+        d = flat(depth) * factor * taper
+        return (d * profile).reshape(points), k.reshape(points), t.reshape(points)
 
     def _crevasse_parameters(
         self, name: str, x: np.ndarray, y: np.ndarray, zones: _Zones, sel: np.ndarray
     ) -> tuple[np.ndarray, ...]:
-        u = self._zone_uniform
-        theta = np.pi * u(zones, sel, _S_ORIENT)
-        theta = theta + 0.25 * value_noise(x, y, 600.0, self.params.seed, _S_ORIENT_FIELD)
-        trunk = zones.trunk[sel]
-        if trunk.any():
-            parameters = self._interior_crevasse_parameters(name, zones, sel)
-            trunk_parameters = self._trunk_crevasse_parameters(x, y, zones, sel)
-            theta, *rest = (np.where(trunk, t, i) for t, i in
-                            zip(trunk_parameters, (theta, *parameters), strict=True))
-            return theta, *rest
-        return theta, *self._interior_crevasse_parameters(name, zones, sel)
+        """Direction, spacing, width, depth and wall exponent of the crevasses at the
+        selected points: drawn once per zone, the direction bent by a smooth field."""
+        base, bend, *rest = self._crevasse_zone_parameters(name, zones)
+        field = value_noise(x, y, 600.0, self.params.seed, _S_ORIENT_FIELD)
+        theta = zones.gather(base, sel) + zones.gather(bend, sel) * field
+        return theta, *(zones.gather(values, sel) for values in rest)
 
-    def _trunk_crevasse_parameters(self, x: np.ndarray, y: np.ndarray, zones: _Zones,
-                                   sel: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Direction, spacing, width, depth and wall exponent of trunk crevasses."""
-        u = self._zone_uniform
+    def _crevasse_zone_parameters(self, name: str, zones: _Zones) -> tuple[np.ndarray, ...]:
+        """Per distinct zone: direction, how far the orientation field bends it, spacing,
+        width, depth and wall exponent; the trunk's zones take the trunk's."""
+        u = self._distinct_zone_uniform
+        interior = (np.pi * u(zones, _S_ORIENT), np.full(zones.cell_x.shape, 0.25),
+                    *self._interior_crevasse_parameters(name, zones))
+        if not zones.zone_trunk.any():
+            return interior
+        trunk = self._trunk_crevasse_parameters(zones)
+        return tuple(np.where(zones.zone_trunk, t, i) for t, i in
+                     zip(trunk, interior, strict=True))
+
+    def _distinct_zone_uniform(self, zones: _Zones, salt: int) -> np.ndarray:
+        """A uniform number of each distinct zone."""
+        return hash_uniform(zones.cell_x, zones.cell_y, self.params.seed, salt)
+
+    def _trunk_crevasse_parameters(self, zones: _Zones) -> tuple[np.ndarray, ...]:
+        """Direction, bend, spacing, width, depth and wall exponent of trunk crevasses,
+        per distinct zone."""
+        u = self._distinct_zone_uniform
         t = self.params.trunk
-        along = zones.cx[sel] - self.params.origin_x_m
-        theta = crevasse_direction(t, along, zones.cy[sel], self.params.seed)
-        theta = theta + 0.15 * value_noise(x, y, 600.0, self.params.seed, _S_ORIENT_FIELD)
-        spacing = t.spacing_m[0] + (t.spacing_m[1] - t.spacing_m[0]) * u(zones, sel, _S_SPACING)
-        share = t.width_share[0] + (t.width_share[1] - t.width_share[0]) * u(zones, sel, _S_WIDTH)
-        depth = t.depth_m[0] * (t.depth_m[1] / t.depth_m[0]) ** u(zones, sel, _S_DEPTH)
-        exponent = np.where(u(zones, sel, _S_SHAPE) < 0.5, 1.0, 4.0)
-        return theta, spacing, spacing * share, depth, exponent
+        along = zones.centre_x - self.params.origin_x_m
+        theta = crevasse_direction(t, along, zones.centre_y, self.params.seed)
+        spacing = t.spacing_m[0] + (t.spacing_m[1] - t.spacing_m[0]) * u(zones, _S_SPACING)
+        share = t.width_share[0] + (t.width_share[1] - t.width_share[0]) * u(zones, _S_WIDTH)
+        depth = t.depth_m[0] * (t.depth_m[1] / t.depth_m[0]) ** u(zones, _S_DEPTH)
+        exponent = np.where(u(zones, _S_SHAPE) < 0.5, 1.0, 4.0)
+        return (theta, np.full(theta.shape, 0.15), spacing, spacing * share, depth,
+                exponent)
 
-    def _interior_crevasse_parameters(self, name: str, zones: _Zones, sel: np.ndarray
+    def _interior_crevasse_parameters(self, name: str, zones: _Zones
                                       ) -> tuple[np.ndarray, ...]:
-        """Spacing, width, depth and wall exponent of the interior's crevasses."""
-        u = self._zone_uniform
+        """Spacing, width, depth and wall exponent of the interior's crevasses, per
+        distinct zone."""
+        u = self._distinct_zone_uniform
         if name == "serac_field":
-            spacing = 10.0 + 15.0 * u(zones, sel, _S_SPACING)
-            width = spacing * (0.35 + 0.3 * u(zones, sel, _S_WIDTH))
-            depth = 6.0 + 12.0 * u(zones, sel, _S_DEPTH)
+            spacing = 10.0 + 15.0 * u(zones, _S_SPACING)
+            width = spacing * (0.35 + 0.3 * u(zones, _S_WIDTH))
+            depth = 6.0 + 12.0 * u(zones, _S_DEPTH)
         else:
-            spacing = 10.0 * 6.0 ** u(zones, sel, _S_SPACING)  # log-uniform 10-60 m
-            width = np.minimum(15.0, 0.55 * spacing) * (0.15 + 0.85 * u(zones, sel, _S_WIDTH))
+            spacing = 10.0 * 6.0 ** u(zones, _S_SPACING)  # log-uniform 10-60 m
+            width = np.minimum(15.0, 0.55 * spacing) * (0.15 + 0.85 * u(zones, _S_WIDTH))
             width = np.maximum(width, 1.0)
-            depth = np.clip(width * (0.8 + 2.2 * u(zones, sel, _S_DEPTH)), 1.0, 20.0)
-        exponent = np.where(u(zones, sel, _S_SHAPE) < 0.5, 1.0, 4.0)  # V or U walls
+            depth = np.clip(width * (0.8 + 2.2 * u(zones, _S_DEPTH)), 1.0, 20.0)
+        exponent = np.where(u(zones, _S_SHAPE) < 0.5, 1.0, 4.0)  # V or U walls
         return spacing, width, depth, exponent
 
     def _crevasse_relief(
@@ -481,7 +509,8 @@ class SyntheticWorld:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Along-flow and across-flow coordinates relative to the zone centre."""
         cx, cy = zones.cx[sel], zones.cy[sel]
-        gx, gy = self.regional_gradient(cx, cy)
+        gx, gy = (zones.gather(g, sel) for g in self.regional_gradient(zones.centre_x,
+                                                                        zones.centre_y))
         norm = np.hypot(gx, gy) + 1e-12
         fx, fy = -gx / norm, -gy / norm  # downslope
         dx, dy = x - cx, y - cy
@@ -550,13 +579,15 @@ class SyntheticWorld:
         u = self._zone_uniform
         cx, cy = zones.cx[sel], zones.cy[sel]
         radius = 70.0 + 130.0 * u(zones, sel, _S_SIZE)
-        gx, gy = self.regional_gradient(cx, cy)
+        gx, gy = (zones.gather(g, sel) for g in self.regional_gradient(zones.centre_x,
+                                                                        zones.centre_y))
         depth = np.maximum(3.0 + 5.0 * u(zones, sel, _S_SIZE + 1), 2.5 * np.hypot(gx, gy) * radius)
         r = np.hypot(x - cx, y - cy) / radius
         r = r * (1.0 + 0.15 * value_noise(x, y, 60.0, self.params.seed, _S_FEATURE))
         bowl = -depth * np.clip(1.0 - r**2, 0.0, None)
         # the water level stays below the lowest point of the rim (downslope)
-        level = self.regional_elevation(cx, cy) - np.hypot(gx, gy) * radius - 0.2 * depth
+        centre_z = zones.gather(self.regional_elevation(zones.centre_x, zones.centre_y), sel)
+        level = centre_z - np.hypot(gx, gy) * radius - 0.2 * depth
         flooded = (r < 1.0) & (z_regional + bowl < level)
         dz = np.where(flooded, level - z_regional, bowl)
         return dz, np.where(flooded, code, smooth), np.where(flooded, 0.0, 1.0)
@@ -600,6 +631,53 @@ def _unique_cells(ix: np.ndarray, iy: np.ndarray) -> tuple[tuple[np.ndarray, np.
         return (ix, iy), np.zeros(0, dtype=np.intp)
     x0, y0 = ix.min(), iy.min()
     span = iy.max() - y0 + 1
-    keys, inverse = np.unique((ix - x0) * span + (iy - y0), return_inverse=True)
-    return (keys // span + x0, keys % span + y0), inverse.reshape(-1)
+    keys = (ix - x0) * span + (iy - y0)
+    n_keys = int(ix.max() - x0 + 1) * int(span)
+    if n_keys > 4 * keys.size:
+        keys, inverse = np.unique(keys, return_inverse=True)
+        return (keys // span + x0, keys % span + y0), inverse.reshape(-1)
+    # a call's points lie in a compact block of cells: count them instead of sorting
+    present = np.bincount(keys, minlength=n_keys) > 0
+    position = np.cumsum(present) - 1
+    keys = np.flatnonzero(present)
+    return (keys // span + x0, keys % span + y0), position[(ix - x0) * span + (iy - y0)]
 
+
+def crevasse_set_arrays(
+    seed: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    spacing: np.ndarray,
+    width: np.ndarray,
+    depth: np.ndarray,
+    exponent: np.ndarray,
+    salt: int,
+    depth_spread: np.ndarray | float = 0.4,
+    depth_skew: np.ndarray | float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``SyntheticWorld._crevasse_set`` as array expressions (the reference of its
+    compiled kernel, :func:`cryolearn.synth._noise_kernel.crevasse_set_kernel`)."""
+    across = -x * np.sin(theta) + y * np.cos(theta)
+    along = x * np.cos(theta) + y * np.sin(theta)
+    across = across + 0.25 * spacing * value_noise(x, y, 160.0, seed, salt + _S_MEANDER)
+    pos = across / spacing
+    k = np.floor(pos).astype(np.int64)
+    t = pos - k - 0.5
+    kw = hash_uniform(k, k, seed, salt + _S_CREV_K)
+    kd = hash_uniform(k, -k, seed, salt + _S_CREV_K)
+    half_width = 0.5 * width * (0.6 + 0.8 * kw)
+    r = np.abs(t) * spacing / half_width
+    # finite crevasse lengths: segments of 60-260 m, of which about 80 % open
+    seg_len = 60.0 + 200.0 * hash_uniform(k, k + 7, seed, salt + _S_CREV_SEG)
+    offset = seg_len * hash_uniform(k, k - 7, seed, salt + _S_CREV_SEG)
+    seg_pos = (along + offset) / seg_len
+    seg = np.floor(seg_pos).astype(np.int64)
+    open_seg = hash_uniform(k, seg, seed, salt + _S_CREV_SEG) < 0.8
+    frac = seg_pos - seg
+    taper = np.clip(np.minimum(frac, 1.0 - frac) * seg_len / 25.0, 0.0, 1.0)
+    factor = np.where(np.asarray(depth_skew) > 0, (1.0 + depth_skew) * kd ** depth_skew,
+                      1.0 - depth_spread + 2.0 * depth_spread * kd)
+    d = depth * factor * taper * open_seg
+    profile = np.where(r < 1.0, 1.0 - np.abs(np.clip(r, 0.0, 1.0)) ** exponent, 0.0)
+    return d * profile, k, t

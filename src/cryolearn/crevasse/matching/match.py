@@ -51,7 +51,6 @@ from cryolearn.crevasse.shots.augment import (
     degrade,
     read_distributions,
 )
-from cryolearn.crevasse.shots.autoencoder import denoise, load_model
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
 from cryolearn.settings import settings_from
 
@@ -90,6 +89,9 @@ def autoencoder_vectors(waveforms: np.ndarray, model_path: str | Path,
     -------
     (draws * n, n_samples): draw 0 of every waveform, then draw 1, ...
     """
+    # the network (and torch) only here: matching the shots does not need them
+    from cryolearn.crevasse.shots.autoencoder import denoise, load_model
+
     model, _ = load_model(model_path)
     dist = read_distributions(distributions_store)
     rng = np.random.default_rng(seed)

@@ -25,15 +25,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
-from cryolearn.nn.training import pick_device
+
+if TYPE_CHECKING:
+    import torch
 
 INDEX_META = "index.json"
 VECTORS_STORE = "vectors.zarr"
@@ -151,6 +152,10 @@ class ExactIndex(NeighbourIndex):
     def __init__(self, vectors: Any, params: ExactParams | None = None) -> None:
         if len(vectors.shape) != 2:
             raise ValueError(f"vectors must be 2-D, got shape {vectors.shape}")
+        # torch only where the exact search runs: a job of the approximate index skips
+        # its two-second import
+        from cryolearn.nn.training import pick_device
+
         self.vectors = vectors
         self.params = params or ExactParams()
         self.device = pick_device(self.params.device)
@@ -164,14 +169,24 @@ class ExactIndex(NeighbourIndex):
         return int(self.vectors.shape[1])
 
     def _blocks(self) -> Iterator[tuple[int, torch.Tensor]]:
+        import torch
+
         rows = self.params.block_rows
         for start in range(0, self.n_vectors, rows):
             block = np.asarray(self.vectors[start:start + rows], dtype=np.float32)
             yield start, torch.from_numpy(np.ascontiguousarray(block)).to(self.device)
 
-    @torch.no_grad()
     def _search(self, queries: np.ndarray, k: int, progress: bool
                 ) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        with torch.no_grad():
+            return self._search_blocks(queries, k, progress)
+
+    def _search_blocks(self, queries: np.ndarray, k: int, progress: bool
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
         n = len(queries)
         kk = min(k, self.n_vectors)
         q_all = torch.from_numpy(queries).to(self.device)
@@ -210,6 +225,8 @@ class ExactIndex(NeighbourIndex):
 def _direct_squared_distances(q: torch.Tensor, block: torch.Tensor, cand: torch.Tensor,
                               rows: int = 256) -> torch.Tensor:
     """Σ (q - x)² of every query with its candidate rows of ``block``, in slices."""
+    import torch
+
     out = torch.empty(cand.shape, dtype=q.dtype, device=q.device)
     for s in range(0, len(q), rows):
         diff = q[s:s + rows, None, :] - block[cand[s:s + rows]]
