@@ -385,10 +385,15 @@ class SyntheticWorld:
             flat(x), flat(y), np.sin(theta), np.cos(theta), flat(spacing), flat(width),
             _salted(seed, salt + _S_MEANDER), _salted(seed, salt + _S_CREV_K),
             _salted(seed, salt + _S_CREV_SEG))
-        # the powers as array expressions: numpy's vectorised power, as in the array form
+        # the powers as array expressions (numpy's vectorised power, as in the array
+        # form), taken only where they are used: skewed depths and crevasse walls
         skew, spread = flat(depth_skew), flat(depth_spread)
-        factor = np.where(skew > 0, (1.0 + skew) * kd ** skew, 1.0 - spread + 2.0 * spread * kd)
-        profile = np.where(r < 1.0, 1.0 - np.abs(np.clip(r, 0.0, 1.0)) ** flat(exponent), 0.0)
+        factor = 1.0 - spread + 2.0 * spread * kd
+        skewed = np.flatnonzero(skew > 0)
+        factor[skewed] = (1.0 + skew[skewed]) * kd[skewed] ** skew[skewed]
+        profile = np.zeros(r.shape)
+        wall = np.flatnonzero(r < 1.0)
+        profile[wall] = 1.0 - np.abs(np.clip(r[wall], 0.0, 1.0)) ** flat(exponent)[wall]
         d = flat(depth) * factor * taper
         return (d * profile).reshape(points), k.reshape(points), t.reshape(points)
 
