@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 from sklearn.cluster import OPTICS
 
 from cryolearn.crevasse.surfaces.montages import write_montages
-from cryolearn.crevasse.surfaces.som import FeatureSpace, som_features
+from cryolearn.crevasse.surfaces.som import FeatureSpace, FeatureView
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
 from cryolearn.settings import settings_from
 
@@ -88,19 +89,44 @@ def cluster_codebook(codebook: np.ndarray, params: OpticsParams) -> NodeClusters
                         optics.core_distances_.astype(np.float32))
 
 
-def central_tiles(features: np.ndarray, tile_labels: np.ndarray, n_clusters: int,
-                  per_cluster: int) -> np.ndarray:
-    """(clusters, per_cluster) tiles nearest to each cluster's mean feature vector; -1 pads."""
+def central_tiles(features: Any, tile_labels: np.ndarray, n_clusters: int,
+                  per_cluster: int, block_rows: int = 8192) -> np.ndarray:
+    """(clusters, per_cluster) tiles nearest to each cluster's mean feature vector; -1 pads.
+
+    ``features`` is (tiles, d) and slices by rows (an array, or a
+    :class:`~cryolearn.crevasse.surfaces.som.FeatureView` that reads the store): two
+    passes of ``block_rows`` tiles, the clusters' sums and then each cluster's nearest
+    tiles so far, so memory does not grow with the library. Ties go to the lower row.
+    """
+    n_features = features.shape[1]
+    sums = np.zeros((n_clusters, n_features))
+    counts = np.bincount(tile_labels[tile_labels >= 0], minlength=n_clusters)
+    for _, block, labels in _label_blocks(features, tile_labels, block_rows):
+        for label in np.unique(labels[labels >= 0]):
+            sums[label] += block[labels == label].sum(axis=0, dtype=np.float64)
+    centres = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
+    best_distance = [np.zeros(0, np.float32) for _ in range(n_clusters)]
+    best_row = [np.zeros(0, np.int64) for _ in range(n_clusters)]
+    for start, block, labels in _label_blocks(features, tile_labels, block_rows):
+        for label in np.unique(labels[labels >= 0]):
+            rows = np.flatnonzero(labels == label)
+            distance = np.concatenate([best_distance[label],
+                                       np.linalg.norm(block[rows] - centres[label], axis=1)])
+            row = np.concatenate([best_row[label], rows + start])
+            keep = np.lexsort((row, distance))[:per_cluster]
+            best_distance[label], best_row[label] = distance[keep], row[keep]
     out = np.full((n_clusters, per_cluster), -1, np.int64)
-    for label in range(n_clusters):
-        members = np.flatnonzero(tile_labels == label)
-        if not len(members):
-            continue
-        centre = features[members].mean(axis=0)
-        distance = np.linalg.norm(features[members] - centre, axis=1)
-        best = members[np.argsort(distance, kind="stable")[:per_cluster]]
-        out[label, :len(best)] = best
+    for label, rows in enumerate(best_row):
+        out[label, :len(rows)] = rows
     return out
+
+
+def _label_blocks(features: Any, tile_labels: np.ndarray, block_rows: int
+                  ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(first row, features, labels) of successive blocks of tiles."""
+    for start in range(0, features.shape[0], block_rows):
+        block = np.asarray(features[start:start + block_rows], np.float32)
+        yield start, block, tile_labels[start:start + len(block)]
 
 
 def cluster_som_store(som_store: str | Path, features_store: str | Path,
@@ -120,7 +146,7 @@ def cluster_som_store(som_store: str | Path, features_store: str | Path,
     bmu = som["bmu"][:]
     nodes = cluster_codebook(codebook, params)
     tile_labels = nodes.labels[bmu] if len(bmu) else np.zeros(0, np.int32)
-    features = som_features(features_store, FeatureSpace.of_som(som))
+    features = FeatureView(features_store, FeatureSpace.of_som(som))
     central = central_tiles(features, tile_labels, nodes.n_clusters, params.montage_tiles)
     noise_tiles = float((tile_labels < 0).mean()) if len(tile_labels) else 0.0
     attrs = {"n_clusters": nodes.n_clusters, "rows": rows, "columns": columns,
