@@ -91,6 +91,9 @@ MEMORY_CAPS = {
     # beyond one chunk the tiles stream from the store; the PCA start reads its sample
     "fit_som": (DEMO["som"]["pca_sample"],
                 "som.pca_sample: the PCA start's sample; the rest streams"),
+    # the network's activations grow with its batch (cryolearn...autoencoder.denoise),
+    # up to 1,024 shots; beyond, only the campaign's arrays (about 10 KB a shot)
+    "denoise_shots": (1024, "the network's batch of 1,024 shots"),
 }
 METRICS = ("wall_s", "cpu_s", "max_rss_mb")
 
@@ -155,8 +158,7 @@ def analyse(runs: dict) -> list[dict]:
     ``b`` is the log-log slope over all sizes, ``b_top`` the slope between the two
     largest. Time is projected with :func:`cryolearn.scaling.fit_job_cost` (start-up
     per job plus work per tile or shot, fitted over all sizes), as start-up makes the
-    slopes understate the growth; peak memory with the power law through the two
-    largest sizes (floored at 0), up to a rule's cap.
+    slopes understate the growth; peak memory with :func:`_memory_projection`.
     """
     names = sorted(runs, key=lambda n: runs[n]["tiles"])
     costs = {n: {r: RuleCost(**c) for r, c in runs[n]["rules"].items()} for n in names}
@@ -181,12 +183,9 @@ def analyse(runs: dict) -> list[dict]:
             row[f"{metric}_local_exponent"] = near.exponent if near else None
             projected = None
             if metric == "max_rss_mb" and near:
-                largest = costs[names[-1]][rule].max_rss_mb
-                full, measured = FULL[work], runs[names[-1]][work]
-                if rule in MEMORY_CAPS:
-                    cap = MEMORY_CAPS[rule][0]
-                    full, measured = min(full, cap), min(measured, cap)
-                projected = largest * (full / measured) ** max(near.exponent, 0.0)
+                projected, row["max_rss_mb_linear_full"] = _memory_projection(
+                    rule, [runs[n][work] for n in ran], [costs[n][rule] for n in ran],
+                    FULL[work], row["jobs_full"], near.exponent)
             elif metric != "max_rss_mb" and len({runs[n][work] for n in ran}) >= 2:
                 model = fit_job_cost([costs[n][rule].jobs for n in ran],
                                      [runs[n][work] for n in ran],
@@ -196,6 +195,31 @@ def analyse(runs: dict) -> list[dict]:
             row[f"{metric}_full"] = projected
         rows.append(row)
     return rows
+
+
+def _memory_projection(rule: str, work: list[float], costs: list[RuleCost], full_work: float,
+                       jobs_full: int, exponent: float) -> tuple[float, float]:
+    """A job's peak RSS at full size: the larger of the power law through the two
+    largest sizes and a baseline plus a cost per unit of its own work (fitted over all
+    sizes); the second, and the projection, under the rule's cap.
+
+    A per-flight or per-campaign job's work is its shard's, the run's over its jobs.
+    The power law alone hides linear growth under a large baseline (imports, a
+    model): 600 MB growing by 30 MB per thousand tiles has a slope of 0.1 at the demo's
+    size and reaches 7 GB at the original's.
+    """
+    per_job = [w / c.jobs if rule in PER_FLIGHT | PER_CAMPAIGN else w
+               for w, c in zip(work, costs, strict=True)]
+    full = full_work / jobs_full if rule in PER_FLIGHT | PER_CAMPAIGN else full_work
+    measured = per_job[-1]
+    if rule in MEMORY_CAPS:
+        cap = MEMORY_CAPS[rule][0]
+        full, measured = min(full, cap), min(measured, cap)
+    law = costs[-1].max_rss_mb * (full / measured) ** max(exponent, 0.0)
+    # the same start-up-plus-work model as the times, a "job" standing for the baseline
+    linear = fit_job_cost([1.0] * len(costs), per_job, [c.max_rss_mb for c in costs])
+    straight = linear(1, full)
+    return max(law, straight), straight
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:
@@ -218,7 +242,7 @@ def print_table(runs: dict, rows: list[dict]) -> None:
         rss_full = row["max_rss_mb_full"]
         flag = " (over 8 GB)" if rss_full and rss_full > MEMORY_LIMIT_MB else ""
         if row["rule"] in MEMORY_CAPS:
-            flag += f" (capped at {MEMORY_CAPS[row['rule']][0]:,} tiles)"
+            flag += f" (capped at {MEMORY_CAPS[row['rule']][0]:,} {row['driver']})"
         cells = ([row["rule"], row["driver"]] + [_fmt(w, 1) for w in row["wall_s"]]
                  + [_fmt(row["wall_s_exponent"], 2), _fmt(row["wall_s_local_exponent"], 2),
                     f"{row['jobs_full']:,}",

@@ -9,6 +9,7 @@ from helpers import plane_tiles, shared_data_dir
 
 from cryolearn.crevasse.library.forward import simulate_waveforms
 from cryolearn.crevasse.matching.match import (
+    autoencoder_vectors,
     library_vectors,
     match_with_offsets,
     offsets_bins,
@@ -18,7 +19,10 @@ from cryolearn.crevasse.matching.search import ExactIndex
 from cryolearn.crevasse.shots.augment import (
     EmpiricalDistributions,
     background_subtracted,
+    degrade,
     measure_shots,
+    read_distributions,
+    write_distributions,
 )
 from cryolearn.crevasse.shots.autoencoder import (
     AutoencoderShape,
@@ -172,3 +176,32 @@ def test_a_checkpoint_made_with_other_distributions_is_not_resumed(library, dist
     assert state.history[0]["val_loss"] == pytest.approx(fresh.history[0]["val_loss"], rel=1e-6)
     # and the two runs differ by more than the tolerance, so the check above can fail
     assert fresh.history[0]["val_loss"] != pytest.approx(old.history[0]["val_loss"], rel=1e-4)
+
+
+def test_index_vectors_in_blocks_keep_every_waveform_in_its_row(library, dist, tmp_path):
+    """The library's autoencoder vectors are made a block at a time (bounded memory),
+    draw-major, the generator running through the blocks in order; one block is what
+    the whole library at once gave."""
+    model, state = train_autoencoder(*library, dist, config(epochs=1), device="cpu",
+                                     progress=False)
+    save_model(tmp_path / "ae.pt", model, state, {})
+    write_distributions(dist, tmp_path / "dist.zarr", {})
+    stored = read_distributions(tmp_path / "dist.zarr")
+    waves = library[0][:40]
+
+    def vectors(**kw):
+        return autoencoder_vectors(waves, tmp_path / "ae.pt", tmp_path / "dist.zarr",
+                                   draws=2, seed=3, **kw)
+
+    rng = np.random.default_rng(3)
+    whole = np.concatenate([query_vectors(denoise(model, degrade(waves, stored, rng)[0],
+                                                  device="cpu")) for _ in range(2)])
+    np.testing.assert_array_equal(vectors(), whole)
+    rng = np.random.default_rng(3)
+    blocks = np.concatenate([query_vectors(denoise(model, degrade(waves[s:s + 7], stored,
+                                                                  rng)[0], device="cpu"))
+                             for _ in range(2) for s in range(0, 40, 7)])
+    blocked = vectors(block_rows=7)
+    assert blocked.shape == (80, 544) and blocked.dtype == np.float32
+    np.testing.assert_array_equal(blocked, blocks)
+    assert not np.array_equal(blocked, whole)  # other blocks, other draws

@@ -82,12 +82,16 @@ def library_vectors(waveforms: np.ndarray, sigma_bins: float) -> np.ndarray:
 
 def autoencoder_vectors(waveforms: np.ndarray, model_path: str | Path,
                         distributions_store: str | Path, *, draws: int, seed: int,
-                        device: str = "cpu") -> np.ndarray:
+                        device: str = "cpu", block_rows: int = 16384) -> np.ndarray:
     """Library waveforms as the autoencoder returns them after degradation, ``draws`` each.
+
+    Waveforms are degraded and cleaned ``block_rows`` at a time, so that the
+    degradation's temporaries (about 60 KB a waveform) do not grow with the library;
+    the generator runs through the blocks in order.
 
     Returns
     -------
-    (draws * n, n_samples): draw 0 of every waveform, then draw 1, ...
+    (draws * n, n_samples) float32: draw 0 of every waveform, then draw 1, ...
     """
     # the network (and torch) only here: matching the shots does not need them
     from cryolearn.crevasse.shots.autoencoder import denoise, load_model
@@ -95,9 +99,14 @@ def autoencoder_vectors(waveforms: np.ndarray, model_path: str | Path,
     model, _ = load_model(model_path)
     dist = read_distributions(distributions_store)
     rng = np.random.default_rng(seed)
-    out = [query_vectors(denoise(model, degrade(waveforms, dist, rng)[0], device=device))
-           for _ in range(draws)]
-    return np.concatenate(out) if out else np.zeros((0, waveforms.shape[1]), np.float32)
+    n = len(waveforms)
+    out = np.empty((draws * n, waveforms.shape[1]), np.float32)
+    for draw in range(draws):
+        for start in range(0, n, block_rows):
+            block = waveforms[start:start + block_rows]
+            cleaned = denoise(model, degrade(block, dist, rng)[0], device=device)
+            out[draw * n + start:draw * n + start + len(block)] = query_vectors(cleaned)
+    return out
 
 
 def aligned_vectors(waveforms: np.ndarray, distributions_store: str | Path, *, draws: int,
