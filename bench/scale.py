@@ -94,6 +94,8 @@ MEMORY_CAPS = {
     # the network's activations grow with its batch (cryolearn...autoencoder.denoise),
     # up to 1,024 shots; beyond, only the campaign's arrays (about 10 KB a shot)
     "denoise_shots": (1024, "the network's batch of 1,024 shots"),
+    # central tiles are found in two passes of 8,192-tile blocks (clusters.central_tiles)
+    "cluster_som": (8192, "the central tiles' blocks of 8,192 tiles"),
 }
 METRICS = ("wall_s", "cpu_s", "max_rss_mb")
 
@@ -199,9 +201,9 @@ def analyse(runs: dict) -> list[dict]:
 
 def _memory_projection(rule: str, work: list[float], costs: list[RuleCost], full_work: float,
                        jobs_full: int, exponent: float) -> tuple[float, float]:
-    """A job's peak RSS at full size: the larger of the power law through the two
-    largest sizes and a baseline plus a cost per unit of its own work (fitted over all
-    sizes); the second, and the projection, under the rule's cap.
+    """A job's peak RSS at full size: the larger of the power law and of a baseline plus
+    a cost per unit of its own work, both through the two largest sizes, under the
+    rule's cap.
 
     A per-flight or per-campaign job's work is its shard's, the run's over its jobs.
     The power law alone hides linear growth under a large baseline (imports, a
@@ -216,8 +218,13 @@ def _memory_projection(rule: str, work: list[float], costs: list[RuleCost], full
         cap = MEMORY_CAPS[rule][0]
         full, measured = min(full, cap), min(measured, cap)
     law = costs[-1].max_rss_mb * (full / measured) ** max(exponent, 0.0)
-    # the same start-up-plus-work model as the times, a "job" standing for the baseline
-    linear = fit_job_cost([1.0] * len(costs), per_job, [c.max_rss_mb for c in costs])
+    # the same start-up-plus-work model as the times, a "job" standing for the baseline,
+    # through the two largest sizes (a small size's odd reading, 3 MB for a job that
+    # takes 70, would otherwise set the slope)
+    top = [min(w, MEMORY_CAPS[rule][0]) if rule in MEMORY_CAPS else w for w in per_job[-2:]]
+    if top[0] == top[1]:  # both beyond the cap: no growth left
+        return law, costs[-1].max_rss_mb
+    linear = fit_job_cost([1.0, 1.0], top, [c.max_rss_mb for c in costs[-2:]])
     straight = linear(1, full)
     return max(law, straight), straight
 

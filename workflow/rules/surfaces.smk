@@ -40,7 +40,9 @@ rule fit_som:
         "logs/fit_som/fit_som.log",
     benchmark:
         "benchmarks/fit_som/fit_som.tsv"
-    threads: 2
+    # half the machine: on a laptop the map trains beside the autoencoder instead of
+    # waiting for both cores
+    threads: lambda wildcards: max(1, workflow.cores // 2)
     resources:
         mem_mb=8000,
         runtime=240,
