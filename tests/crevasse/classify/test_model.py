@@ -91,3 +91,34 @@ def test_a_saved_classifier_answers_as_before_and_another_file_is_refused(tmp_pa
     (tmp_path / "other.pkl").write_bytes(__import__("pickle").dumps({"weights": [1, 2]}))
     with pytest.raises(ValueError, match=r"other\.pkl: not a cryolearn crevasse classifier"):
         Classifier.load(tmp_path / "other.pkl")
+
+
+def test_a_pulse_makes_examples_of_at_most_its_share_of_tiles():
+    rng = np.random.default_rng(4)
+    hist = np.zeros((40, 544), np.float32)
+    hist[:, 10] = 1.0
+    narrow, wide = np.array([0.2, 0.6, 0.2]), np.array([0.1, 0.2, 0.4, 0.2, 0.1])
+    dist = EmpiricalDistributions(
+        noise=rng.normal(0.0, 0.005, (50, 64)).astype(np.float32),
+        amplitude_v=np.full(20, 0.8, np.float32), width_ns=np.full(20, 3.0, np.float32),
+        width_edges_ns=np.array([0.0, 1000.0]),
+        leading_edge_ns=np.full(20, 120.0, np.float32), background_v=np.full(20, 0.1, np.float32))
+    tiles, labels = np.arange(100, 140), np.arange(40) % 2
+
+    def made(cap: int) -> Examples:
+        return make_examples(hist, tiles, labels, [narrow, wide], dist,
+                             ExampleSettings(draws=2, cloud_share=0.0, max_tiles_per_pulse=cap),
+                             np.random.default_rng(7))
+
+    capped = made(15)
+    assert np.bincount(capped.pulse).tolist() == [30, 30]  # 15 tiles x 2 draws a pulse
+    first, second = (set(capped.tile[capped.pulse == p]) for p in (0, 1))
+    assert len(first) == len(second) == 15 and first != second  # each pulse draws its own
+    # labels travel with their tiles
+    np.testing.assert_array_equal(capped.label, labels[capped.tile - 100])
+    # a cap above the tiles, or none, takes every tile and draws nothing more
+    whole, unlimited = made(40), made(0)
+    assert np.bincount(whole.pulse).tolist() == [80, 80]
+    np.testing.assert_array_equal(whole.features, unlimited.features)
+    with pytest.raises(ValueError, match="max_tiles_per_pulse"):
+        ExampleSettings(max_tiles_per_pulse=-1)

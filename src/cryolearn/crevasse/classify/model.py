@@ -207,6 +207,19 @@ def reliability(probability: np.ndarray, outcome: np.ndarray, bins: int = 10
     return table
 
 
+def _tile_histograms(library: Any, tiles: np.ndarray, block_rows: int = 2048) -> np.ndarray:
+    """Energy histograms of library tiles, their elevations read a block at a time (a
+    tile's are 160 KB: the original's library would be 34 GB)."""
+    forward = library.attrs["forward"]
+    blocks = [surface_histograms(library["elevation"].get_orthogonal_selection(
+        (tiles[start:start + block_rows], slice(None), slice(None))), forward)
+        for start in range(0, len(tiles), block_rows)]
+    if blocks:
+        return np.concatenate(blocks)
+    return surface_histograms(np.zeros((0, *library["elevation"].shape[1:]), np.float32),
+                              forward)
+
+
 def build_classifier(library_store: str | Path, clusters_store: str | Path,
                      labels_path: str | Path, dist: EmpiricalDistributions,
                      pulses: Mapping[str, np.ndarray], settings: ClassifierSettings
@@ -237,8 +250,7 @@ def build_classifier(library_store: str | Path, clusters_store: str | Path,
     held_out = split == HOLDOUT
     for name, rows in (("train", known & ~held_out), (HOLDOUT, known & held_out)):
         tiles = np.flatnonzero(rows)
-        hist = surface_histograms(library["elevation"].get_orthogonal_selection(
-            (tiles, slice(None), slice(None))), library.attrs["forward"])
+        hist = _tile_histograms(library, tiles)
         examples[name] = make_examples(hist, tiles, label[rows], kernels, dist,
                                        settings.examples, rng, settings.align)
         log.info("%s: %d examples of %d tiles, %.0f %% crevasse", name,

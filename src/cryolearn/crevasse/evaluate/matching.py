@@ -125,21 +125,25 @@ def timed_match(index: NeighbourIndex, queries: np.ndarray, k: int, offsets: Seq
 
 def holdout_queries(library_store: str | Path, model_path: str | Path,
                     distributions_store: str | Path, *, sigma_bins: float, seed: int,
-                    align_settings: AlignSettings | None = None
+                    align_settings: AlignSettings | None = None, block_rows: int = 16384
                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Holdout rows and their query sets: ``clean`` and ``degraded_cleaned`` (cleaned by
     the autoencoder, or, given ``align_settings``, aligned on the leading edge as the
     aligned space's shots are; a waveform without a return is a NaN row, never matched)."""
     rows, waveforms = library_split_rows(library_store, "holdout")
-    degraded, _ = degrade(waveforms, read_distributions(distributions_store),
-                          np.random.default_rng(seed))
-    if align_settings is not None:
-        prepared = align(degraded, align_settings)[0]
-    else:
-        model, _ = load_model(model_path)
-        prepared = query_vectors(denoise(model, degraded, device="cpu"))
+    dist, rng = read_distributions(distributions_store), np.random.default_rng(seed)
+    model = load_model(model_path)[0] if align_settings is None else None
+    # a block at a time: the degradation's temporaries (about 60 KB a waveform) stay
+    # bounded; the generator runs through the blocks in order
+    prepared = []
+    for start in range(0, max(len(waveforms), 1), block_rows):
+        degraded, _ = degrade(waveforms[start:start + block_rows], dist, rng)
+        if model is None:
+            prepared.append(align(degraded, align_settings)[0])
+        else:
+            prepared.append(query_vectors(denoise(model, degraded, device="cpu")))
     return rows, {"clean": library_vectors(waveforms, sigma_bins),
-                  "degraded_cleaned": prepared}
+                  "degraded_cleaned": np.concatenate(prepared)}
 
 
 def write_holdout_matches(out_store: str | Path, holdout_rows: np.ndarray, found: Matches,
