@@ -13,6 +13,7 @@ from cryolearn.crevasse.evaluate.realism import (
     realism_report,
     realism_settings,
     synthetic_shots,
+    synthetic_statistics,
     waveform_statistics,
 )
 from cryolearn.io.zarrstore import create_group, write_array
@@ -91,6 +92,14 @@ def test_only_synthetic_shots_in_the_band_are_compared_and_named(tmp_path):
     np.testing.assert_array_equal(flagged, [False, False, True])
     _, names, _, matched = synthetic_shots(stores, (5000.0, 6000.0))
     assert not matched and len(names) == 5
+    # measured in blocks of two, the statistics are those of the waveforms all at once
+    stats, names, flagged, matched = synthetic_statistics(stores, (0.0, 500.0),
+                                                          RealismSettings(), block_rows=2)
+    assert matched and names == [("L1A", 1), ("L2A", 0), ("L2A", 2)]
+    whole = waveform_statistics(waveforms, RealismSettings())
+    assert set(stats) == set(whole)
+    for name, values in whole.items():
+        np.testing.assert_array_equal(stats[name], values)
 
 
 def test_cloud_flagged_shots_are_left_out_of_the_comparison_but_reported(tmp_path):

@@ -138,12 +138,10 @@ def elevation_band(real_elevation: np.ndarray, settings: RealismSettings
     return float(known.min() - settings.band_margin_m), float(known.max() + settings.band_margin_m)
 
 
-def synthetic_shots(stores: Mapping[str, str | Path], band: tuple[float, float] | None
-                    ) -> tuple[np.ndarray, list[tuple[str, int]], np.ndarray, bool]:
-    """Waveforms of the synthetic shots in the band, their (campaign, shot), whether the
-    product flags each as cloudy, and whether any fell in the band (if none did, every
-    shot is returned, so that the report still says how far the world is from the real
-    shots). Only the chosen waveforms are read."""
+def _chosen_shots(stores: Mapping[str, str | Path], band: tuple[float, float] | None
+                  ) -> tuple[dict[str, np.ndarray], list[tuple[str, int]], np.ndarray, bool]:
+    """Per campaign the rows of the shots in the band (every row if none is), their
+    (campaign, shot), whether the product flags each as cloudy, and whether any was."""
     campaigns = sorted(stores)
     arrays = {c: read_shot_arrays(stores[c], ["elevation", "elev_use_flg"]) for c in campaigns}
     inside = {c: np.ones(len(a["elevation"]), bool) if band is None
@@ -152,14 +150,46 @@ def synthetic_shots(stores: Mapping[str, str | Path], band: tuple[float, float] 
     band_matched = any(rows.any() for rows in inside.values())
     chosen = {c: np.flatnonzero(rows) if band_matched else np.arange(len(rows))
               for c, rows in inside.items()}
-    waveforms = [open_group(stores[c])["waveform"].get_orthogonal_selection(
-        (chosen[c], slice(None))) for c in campaigns if len(chosen[c])]
     names = [(c, int(i)) for c in campaigns for i in chosen[c]]
     flagged = np.concatenate([arrays[c]["elev_use_flg"][chosen[c]] == 1 for c in campaigns]
                              ) if campaigns else np.zeros(0, bool)
+    return chosen, names, flagged, band_matched
+
+
+def synthetic_shots(stores: Mapping[str, str | Path], band: tuple[float, float] | None
+                    ) -> tuple[np.ndarray, list[tuple[str, int]], np.ndarray, bool]:
+    """Waveforms of the synthetic shots in the band, their (campaign, shot), whether the
+    product flags each as cloudy, and whether any fell in the band (if none did, every
+    shot is returned, so that the report still says how far the world is from the real
+    shots). Only the chosen waveforms are read."""
+    chosen, names, flagged, band_matched = _chosen_shots(stores, band)
+    waveforms = [open_group(stores[c])["waveform"].get_orthogonal_selection(
+        (rows, slice(None))) for c, rows in sorted(chosen.items()) if len(rows)]
     if not waveforms:
         return np.zeros((0, N_LONG_SAMPLES), np.float32), names, flagged, band_matched
     return np.concatenate(waveforms), names, flagged, band_matched
+
+
+def synthetic_statistics(stores: Mapping[str, str | Path], band: tuple[float, float] | None,
+                         settings: RealismSettings, block_rows: int = 8192
+                         ) -> tuple[dict[str, np.ndarray], list[tuple[str, int]], np.ndarray,
+                                    bool]:
+    """:func:`waveform_statistics` of the shots :func:`synthetic_shots` chooses, read and
+    measured ``block_rows`` at a time (a million shots' waveforms in float64 would be
+    tens of GB), with their (campaign, shot), cloud flags and whether any was in the band.
+    """
+    chosen, names, flagged, band_matched = _chosen_shots(stores, band)
+    parts = []
+    for campaign, rows in sorted(chosen.items()):
+        waveform = open_group(stores[campaign])["waveform"]
+        for start in range(0, len(rows), block_rows):
+            block = waveform.get_orthogonal_selection((rows[start:start + block_rows],
+                                                       slice(None)))
+            parts.append(waveform_statistics(block, settings))
+    if not parts:
+        parts = [waveform_statistics(np.zeros((0, N_LONG_SAMPLES), np.float32), settings)]
+    return ({name: np.concatenate([p[name] for p in parts]) for name in parts[0]}, names,
+            flagged, band_matched)
 
 
 def realism_report(real_inputs: Sequence[str | Path], shot_stores: Mapping[str, str | Path],
@@ -196,15 +226,15 @@ def realism_report(real_inputs: Sequence[str | Path], shot_stores: Mapping[str, 
         return result, empty, dict(empty)
     arrays, _, sources, _ = read_campaign(present)
     band = elevation_band(arrays["elevation"], settings)
-    synthetic, names, flagged, band_matched = synthetic_shots(shot_stores, band)
+    in_band_stats, names, flagged, band_matched = synthetic_statistics(shot_stores, band,
+                                                                       settings)
     real_stats = waveform_statistics(arrays["waveform"], settings)
-    in_band_stats = waveform_statistics(synthetic, settings)
-    keep = ~flagged if settings.exclude_cloud_flagged else np.ones(len(synthetic), bool)
+    keep = ~flagged if settings.exclude_cloud_flagged else np.ones(len(names), bool)
     synthetic_stats = {name: values[keep] for name, values in in_band_stats.items()}
     result.update({
         "real_sources": sources,
         "n_real": len(arrays["waveform"]), "n_synthetic": int(keep.sum()),
-        "n_synthetic_in_band": len(synthetic), "n_cloud_flagged": int(flagged.sum()),
+        "n_synthetic_in_band": len(names), "n_cloud_flagged": int(flagged.sum()),
         "real_elevation_m": _range(arrays["elevation"]),
         "elevation_band_m": list(band) if band else None,
         "band_matched": band_matched,
