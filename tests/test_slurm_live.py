@@ -249,7 +249,9 @@ def test_outputs_through_slurm_equal_those_of_a_local_run(slurm_run, local_run):
     assert differing_outputs(slurm_run["workdir"], local_run) == []
 
 
-def test_daemons_are_stopped_by_their_pids(slurm):
+def test_daemons_are_stopped_by_their_pids(slurm, slurm_run):
+    # after the run (slurm_run, which also reads the jobs' accounting): in random order
+    # this test may come first, and stopping the daemons before it broke the run
     assert set(slurm["pids"]) == {"munged", "slurmctld", "slurmd"}
     assert all(running(pid) for pid in slurm["pids"].values())
     subprocess.run([str(SLURM_SCRIPTS / "stop.sh"), str(slurm["state"])], timeout=120,
