@@ -28,11 +28,13 @@ Writes bench/scale_runs.json and bench/scale.png; results go in bench/README.md.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -45,6 +47,8 @@ import yaml
 import zarr
 
 from cryolearn.constants import CAMPAIGN_YEARS
+from cryolearn.crevasse.shots.autoencoder import denoise
+from cryolearn.crevasse.surfaces.clusters import central_tiles
 from cryolearn.scaling import RuleCost, fit_job_cost, growth_table, read_benchmarks
 from cryolearn.synth.scale import ScaleFactors, scale_synth
 
@@ -81,6 +85,11 @@ DEMO = yaml.safe_load((REPO / "config/config.yaml").read_text())
 FULL_CONFIG = {**DEMO, **yaml.safe_load((REPO / "config/scale.yaml").read_text())}
 #: bytes of one library tile in the merge: 200 x 200 float32 heights, 544 float32 samples
 LIBRARY_TILE_BYTES = 4 * (200 * 200 + DEMO["waveform"]["n_samples"])
+def _default(function: Callable, name: str) -> int:
+    """A keyword's default in cryolearn's code: the caps follow the code, not a copy."""
+    return int(inspect.signature(function).parameters[name].default)
+
+
 MEMORY_CAPS = {
     "evaluate_som": (DEMO["clusters"]["evaluation"]["sample"],
                      "clusters.evaluation.sample: neighbours of the sampled tiles"),
@@ -91,11 +100,11 @@ MEMORY_CAPS = {
     # beyond one chunk the tiles stream from the store; the PCA start reads its sample
     "fit_som": (DEMO["som"]["pca_sample"],
                 "som.pca_sample: the PCA start's sample; the rest streams"),
-    # the network's activations grow with its batch (cryolearn...autoencoder.denoise),
-    # up to 1,024 shots; beyond, only the campaign's arrays (about 10 KB a shot)
-    "denoise_shots": (1024, "the network's batch of 1,024 shots"),
-    # central tiles are found in two passes of 8,192-tile blocks (clusters.central_tiles)
-    "cluster_som": (8192, "the central tiles' blocks of 8,192 tiles"),
+    # the network's activations grow with its batch, up to that many shots; beyond it
+    # only the campaign's arrays (about 10 KB a shot)
+    "denoise_shots": (_default(denoise, "batch_size"), "the network's batch of shots"),
+    # central tiles are found in two passes over blocks of tiles
+    "cluster_som": (_default(central_tiles, "block_rows"), "the central tiles' blocks"),
 }
 METRICS = ("wall_s", "cpu_s", "max_rss_mb")
 

@@ -86,7 +86,7 @@ rule train_bedtopo:
     benchmark:
         "benchmarks/train_bedtopo/{protocol}.tsv"
     # half the machine: the other half keeps the rest of the workflow moving
-    threads: lambda wildcards: max(1, workflow.cores // 2)
+    threads: half_the_cores
     resources:
         mem_mb=8000,
         runtime=720,

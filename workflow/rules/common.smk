@@ -134,6 +134,11 @@ def synthetic_shot_evaluation_inputs():
     }
 
 
+def half_the_cores(wildcards):
+    """Threads of a long job that leaves the other half of the machine to the rest."""
+    return max(1, workflow.cores // 2)
+
+
 def forward_params():
     """Keyword arguments of cryolearn.crevasse.library.forward.simulate_waveforms."""
     return dict(config["waveform"])

@@ -64,7 +64,7 @@ rule train_autoencoder:
     benchmark:
         "benchmarks/train_autoencoder/train_autoencoder.tsv"
     # half the machine: the other half keeps the rest of the workflow moving
-    threads: lambda wildcards: max(1, workflow.cores // 2)
+    threads: half_the_cores
     resources:
         mem_mb=6000,
         runtime=240,

@@ -42,7 +42,7 @@ rule fit_som:
         "benchmarks/fit_som/fit_som.tsv"
     # half the machine: on a laptop the map trains beside the autoencoder instead of
     # waiting for both cores
-    threads: lambda wildcards: max(1, workflow.cores // 2)
+    threads: half_the_cores
     resources:
         mem_mb=8000,
         runtime=240,

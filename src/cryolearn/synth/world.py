@@ -131,8 +131,6 @@ class _Zones:
     """Per-point zone identity and parameters (all arrays of the points' shape), and the
     distinct zones of a call, from which per-zone quantities are gathered."""
 
-    zx: np.ndarray
-    zy: np.ndarray
     cx: np.ndarray
     cy: np.ndarray
     code: np.ndarray
@@ -262,7 +260,7 @@ class SyntheticWorld:
         if p.trunk is not None:
             code, trunk = self._trunk_classes(code, ux, uy, cx, cy)
         code = self._apply_crevasse_limit(code, cx, cy)
-        return _Zones(zx=zx, zy=zy, cx=cx[inverse], cy=cy[inverse], code=code[inverse],
+        return _Zones(cx=cx[inverse], cy=cy[inverse], code=code[inverse],
                       trunk=trunk[inverse], index=inverse, cell_x=ux, cell_y=uy,
                       centre_x=cx, centre_y=cy, zone_trunk=trunk)
 
@@ -296,8 +294,16 @@ class SyntheticWorld:
 
     def _zone_uniform(self, zones: _Zones, sel: np.ndarray, salt: int) -> np.ndarray:
         """A uniform number of each selected point's zone (hashed once per zone)."""
-        return zones.gather(hash_uniform(zones.cell_x, zones.cell_y, self.params.seed, salt),
-                            sel)
+        return zones.gather(self._distinct_zone_uniform(zones, salt), sel)
+
+    def _distinct_zone_uniform(self, zones: _Zones, salt: int) -> np.ndarray:
+        """A uniform number of each distinct zone."""
+        return hash_uniform(zones.cell_x, zones.cell_y, self.params.seed, salt)
+
+    def _zone_gradient(self, zones: _Zones, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The regional gradient at each selected point's zone centre (once per zone)."""
+        gx, gy = self.regional_gradient(zones.centre_x, zones.centre_y)
+        return zones.gather(gx, sel), zones.gather(gy, sel)
 
     # ---------------------------------------------------------------- relief
     def _relief(
@@ -419,10 +425,6 @@ class SyntheticWorld:
         return tuple(np.where(zones.zone_trunk, t, i) for t, i in
                      zip(trunk, interior, strict=True))
 
-    def _distinct_zone_uniform(self, zones: _Zones, salt: int) -> np.ndarray:
-        """A uniform number of each distinct zone."""
-        return hash_uniform(zones.cell_x, zones.cell_y, self.params.seed, salt)
-
     def _trunk_crevasse_parameters(self, zones: _Zones) -> tuple[np.ndarray, ...]:
         """Direction, bend, spacing, width, depth and wall exponent of trunk crevasses,
         per distinct zone."""
@@ -514,8 +516,7 @@ class SyntheticWorld:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Along-flow and across-flow coordinates relative to the zone centre."""
         cx, cy = zones.cx[sel], zones.cy[sel]
-        gx, gy = (zones.gather(g, sel) for g in self.regional_gradient(zones.centre_x,
-                                                                        zones.centre_y))
+        gx, gy = self._zone_gradient(zones, sel)
         norm = np.hypot(gx, gy) + 1e-12
         fx, fy = -gx / norm, -gy / norm  # downslope
         dx, dy = x - cx, y - cy
@@ -584,8 +585,7 @@ class SyntheticWorld:
         u = self._zone_uniform
         cx, cy = zones.cx[sel], zones.cy[sel]
         radius = 70.0 + 130.0 * u(zones, sel, _S_SIZE)
-        gx, gy = (zones.gather(g, sel) for g in self.regional_gradient(zones.centre_x,
-                                                                        zones.centre_y))
+        gx, gy = self._zone_gradient(zones, sel)
         depth = np.maximum(3.0 + 5.0 * u(zones, sel, _S_SIZE + 1), 2.5 * np.hypot(gx, gy) * radius)
         r = np.hypot(x - cx, y - cy) / radius
         r = r * (1.0 + 0.15 * value_noise(x, y, 60.0, self.params.seed, _S_FEATURE))
@@ -636,16 +636,15 @@ def _unique_cells(ix: np.ndarray, iy: np.ndarray) -> tuple[tuple[np.ndarray, np.
         return (ix, iy), np.zeros(0, dtype=np.intp)
     x0, y0 = ix.min(), iy.min()
     span = iy.max() - y0 + 1
-    keys = (ix - x0) * span + (iy - y0)
+    key = (ix - x0) * span + (iy - y0)
     n_keys = int(ix.max() - x0 + 1) * int(span)
-    if n_keys > 4 * keys.size:
-        keys, inverse = np.unique(keys, return_inverse=True)
+    if n_keys > 4 * key.size:
+        keys, inverse = np.unique(key, return_inverse=True)
         return (keys // span + x0, keys % span + y0), inverse.reshape(-1)
     # a call's points lie in a compact block of cells: count them instead of sorting
-    present = np.bincount(keys, minlength=n_keys) > 0
-    position = np.cumsum(present) - 1
+    present = np.bincount(key, minlength=n_keys) > 0
     keys = np.flatnonzero(present)
-    return (keys // span + x0, keys % span + y0), position[(ix - x0) * span + (iy - y0)]
+    return (keys // span + x0, keys % span + y0), (np.cumsum(present) - 1)[key]
 
 
 def crevasse_set_arrays(

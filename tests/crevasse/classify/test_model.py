@@ -29,6 +29,15 @@ def examples(n: int, seed: int) -> tuple[Examples, np.ndarray]:
     return Examples(x, label, np.arange(n), np.zeros(n, np.int16), np.zeros(n, bool)), truth
 
 
+def quiet_shots(rng: np.random.Generator) -> EmpiricalDistributions:
+    """Shots of one width and amplitude over quiet noise: examples differ by their pulse."""
+    return EmpiricalDistributions(
+        noise=rng.normal(0.0, 0.005, (50, 64)).astype(np.float32),
+        amplitude_v=np.full(20, 0.8, np.float32), width_ns=np.full(20, 3.0, np.float32),
+        width_edges_ns=np.array([0.0, 1000.0]),
+        leading_edge_ns=np.full(20, 120.0, np.float32), background_v=np.full(20, 0.1, np.float32))
+
+
 def test_calibration_maps_scores_to_observed_frequencies_on_held_out_waveforms():
     settings = ClassifierSettings(trees=TreeSettings(max_iter=100))
     train, _ = examples(6000, seed=1)
@@ -60,11 +69,7 @@ def test_examples_are_made_with_every_campaigns_pulse():
     hist = np.zeros((5, 544), np.float32)
     hist[:, 10] = 1.0  # flat tiles
     narrow, wide = np.array([0.2, 0.6, 0.2]), np.array([0.1, 0.2, 0.4, 0.2, 0.1])
-    dist = EmpiricalDistributions(
-        noise=rng.normal(0.0, 0.005, (50, 64)).astype(np.float32),
-        amplitude_v=np.full(20, 0.8, np.float32), width_ns=np.full(20, 3.0, np.float32),
-        width_edges_ns=np.array([0.0, 1000.0]),
-        leading_edge_ns=np.full(20, 120.0, np.float32), background_v=np.full(20, 0.1, np.float32))
+    dist = quiet_shots(rng)
     settings = ExampleSettings(draws=3, cloud_share=0.0)
     ex = make_examples(hist, np.arange(5), np.array([0, 1, 0, 1, 0]), [narrow, wide], dist,
                        settings, rng)
@@ -98,11 +103,7 @@ def test_a_pulse_makes_examples_of_at_most_its_share_of_tiles():
     hist = np.zeros((40, 544), np.float32)
     hist[:, 10] = 1.0
     narrow, wide = np.array([0.2, 0.6, 0.2]), np.array([0.1, 0.2, 0.4, 0.2, 0.1])
-    dist = EmpiricalDistributions(
-        noise=rng.normal(0.0, 0.005, (50, 64)).astype(np.float32),
-        amplitude_v=np.full(20, 0.8, np.float32), width_ns=np.full(20, 3.0, np.float32),
-        width_edges_ns=np.array([0.0, 1000.0]),
-        leading_edge_ns=np.full(20, 120.0, np.float32), background_v=np.full(20, 0.1, np.float32))
+    dist = quiet_shots(rng)
     tiles, labels = np.arange(100, 140), np.arange(40) % 2
 
     def made(cap: int) -> Examples:

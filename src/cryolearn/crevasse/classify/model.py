@@ -210,14 +210,9 @@ def reliability(probability: np.ndarray, outcome: np.ndarray, bins: int = 10
 def _tile_histograms(library: Any, tiles: np.ndarray, block_rows: int = 2048) -> np.ndarray:
     """Energy histograms of library tiles, their elevations read a block at a time (a
     tile's are 160 KB: the original's library would be 34 GB)."""
-    forward = library.attrs["forward"]
-    blocks = [surface_histograms(library["elevation"].get_orthogonal_selection(
-        (tiles[start:start + block_rows], slice(None), slice(None))), forward)
-        for start in range(0, len(tiles), block_rows)]
-    if blocks:
-        return np.concatenate(blocks)
-    return surface_histograms(np.zeros((0, *library["elevation"].shape[1:]), np.float32),
-                              forward)
+    return np.concatenate([surface_histograms(library["elevation"].get_orthogonal_selection(
+        (tiles[start:start + block_rows], slice(None), slice(None))), library.attrs["forward"])
+        for start in range(0, max(len(tiles), 1), block_rows)])
 
 
 def build_classifier(library_store: str | Path, clusters_store: str | Path,

@@ -30,12 +30,12 @@ import numpy as np
 from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES
 from cryolearn.crevasse.matching.match import (
     Matches,
+    autoencoder_vectors,
     index_library_rows,
     library_split_rows,
     library_vectors,
     match_with_offsets,
     offsets_bins,
-    query_vectors,
 )
 from cryolearn.crevasse.matching.search import (
     ApproximateParams,
@@ -47,7 +47,6 @@ from cryolearn.crevasse.matching.search import (
 )
 from cryolearn.crevasse.shots.align import AlignSettings, align
 from cryolearn.crevasse.shots.augment import degrade, read_distributions
-from cryolearn.crevasse.shots.autoencoder import denoise, load_model
 from cryolearn.io.files import write_json_atomic
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
 from cryolearn.synth.truth import class_fractions_for_hashes, dominant_class
@@ -131,19 +130,18 @@ def holdout_queries(library_store: str | Path, model_path: str | Path,
     the autoencoder, or, given ``align_settings``, aligned on the leading edge as the
     aligned space's shots are; a waveform without a return is a NaN row, never matched)."""
     rows, waveforms = library_split_rows(library_store, "holdout")
-    dist, rng = read_distributions(distributions_store), np.random.default_rng(seed)
-    model = load_model(model_path)[0] if align_settings is None else None
-    # a block at a time: the degradation's temporaries (about 60 KB a waveform) stay
-    # bounded; the generator runs through the blocks in order
-    prepared = []
-    for start in range(0, max(len(waveforms), 1), block_rows):
-        degraded, _ = degrade(waveforms[start:start + block_rows], dist, rng)
-        if model is None:
-            prepared.append(align(degraded, align_settings)[0])
-        else:
-            prepared.append(query_vectors(denoise(model, degraded, device="cpu")))
+    if align_settings is None:  # one degradation of each, cleaned as the index's are
+        prepared = autoencoder_vectors(waveforms, model_path, distributions_store, draws=1,
+                                       seed=seed, block_rows=block_rows)
+    else:
+        # a block at a time: the degradation's temporaries (about 60 KB a waveform) stay
+        # bounded; the generator runs through the blocks in order
+        dist, rng = read_distributions(distributions_store), np.random.default_rng(seed)
+        prepared = np.concatenate([
+            align(degrade(waveforms[start:start + block_rows], dist, rng)[0], align_settings)[0]
+            for start in range(0, max(len(waveforms), 1), block_rows)])
     return rows, {"clean": library_vectors(waveforms, sigma_bins),
-                  "degraded_cleaned": np.concatenate(prepared)}
+                  "degraded_cleaned": prepared}
 
 
 def write_holdout_matches(out_store: str | Path, holdout_rows: np.ndarray, found: Matches,

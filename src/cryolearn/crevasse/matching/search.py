@@ -178,13 +178,7 @@ class ExactIndex(NeighbourIndex):
 
     def _search(self, queries: np.ndarray, k: int, progress: bool
                 ) -> tuple[np.ndarray, np.ndarray]:
-        import torch
-
-        with torch.no_grad():
-            return self._search_blocks(queries, k, progress)
-
-    def _search_blocks(self, queries: np.ndarray, k: int, progress: bool
-                       ) -> tuple[np.ndarray, np.ndarray]:
+        # tensors made from arrays need no gradient: no autograd graph is built here
         import torch
 
         n = len(queries)
