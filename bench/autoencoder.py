@@ -3,7 +3,8 @@
 Measures, in one process, on the same waveforms:
 
 * training throughput: degraded waveforms per second through one optimiser step
-  (degradation included, as in training), batch 64;
+  (degradation included, as in training), batch 64, in float32 and, where the
+  hardware multiplies bfloat16, in bfloat16 mixed precision (``precision: auto``);
 * inference throughput of the trained network (batch 1024);
 * throughput of the classical baseline (Gaussian smoothing, cross-correlation
   with the pulse, sub-sample shift), which is what a user would otherwise run.
@@ -35,6 +36,7 @@ from cryolearn.crevasse.shots.autoencoder import (
     training_pair,
 )
 from cryolearn.crevasse.shots.cleaning import gaussian_xcorr_cleaner
+from cryolearn.nn.precision import mixed_precision, native_bfloat16
 
 
 def library_waveforms(n: int, seed: int = 0) -> np.ndarray:
@@ -77,7 +79,8 @@ def rate(fn, items: int, repeats: int) -> float:
 
 
 def training_rate(model: torch.nn.Module, clean: np.ndarray, dist, device: str,
-                  batches: int = 8, batch_size: int = 64) -> float:
+                  batches: int = 8, batch_size: int = 64,
+                  dtype: torch.dtype = torch.float32) -> float:
     model = model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     rng = np.random.default_rng(0)
@@ -88,7 +91,9 @@ def training_rate(model: torch.nn.Module, clean: np.ndarray, dist, device: str,
             x, y = training_pair(clean[rng.integers(0, len(clean), batch_size)], dist, rng, sigma)
             x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
             opt.zero_grad(set_to_none=True)
-            torch.nn.functional.mse_loss(model(x), y).backward()
+            with mixed_precision(torch.device(device), dtype):
+                out = model(x)
+            torch.nn.functional.mse_loss(out.float(), y).backward()
             opt.step()
 
     return rate(run, batches * batch_size, 3)
@@ -114,8 +119,11 @@ def main() -> None:
     for device in devices:
         rows.append(("autoencoder inference", device,
                      rate(lambda d=device: denoise(model, shots, device=d), args.n, 3)))
-        rows.append(("autoencoder training step", device,
+        rows.append(("autoencoder training step, float32", device,
                      training_rate(model, clean, dist, device)))
+        if native_bfloat16(torch.device(device)):
+            rows.append(("autoencoder training step, bfloat16 mixed", device,
+                         training_rate(model, clean, dist, device, dtype=torch.bfloat16)))
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     print(f"\n{platform.machine()}, {args.threads} CPU threads, torch {torch.__version__}, "

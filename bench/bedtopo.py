@@ -41,6 +41,7 @@ from cryolearn.bedtopo.train import (
     training_targets,
 )
 from cryolearn.io.radar import RadarPoints
+from cryolearn.nn.precision import native_bfloat16
 from cryolearn.synth.bedtopo import RegionSpec, bedmachine_like, make_region
 
 GREENLAND_CELLS = 10_218 * 18_346
@@ -65,7 +66,8 @@ def synthetic_inputs(size: int) -> RegionInputs:
                         line[inside].astype(np.int32), {})
 
 
-def time_training(inputs: RegionInputs, device: torch.device, batches: int) -> dict[str, float]:
+def time_training(inputs: RegionInputs, device: torch.device, batches: int,
+                  dtype: torch.dtype = torch.float32) -> dict[str, float]:
     settings = TrainingSettings(batch_size=32)
     features, names, scaling = build_features(inputs.fields)
     targets = training_targets(inputs, settings, None)
@@ -76,10 +78,11 @@ def time_training(inputs: RegionInputs, device: torch.device, batches: int) -> d
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=1e-5)
     scheduler = torch.optim.lr_scheduler.CyclicLR(optimiser, 1e-5, 1e-3, cycle_momentum=False)
     rng = np.random.default_rng(0)
-    _epoch_losses(model, data, indices[:64], settings, optimiser, scheduler, rng)  # warm-up
+    _epoch_losses(model, data, indices[:64], settings, optimiser, scheduler, rng,
+                  dtype=dtype)  # warm-up
     sync(device)
     started = time.perf_counter()
-    _epoch_losses(model, data, indices, settings, optimiser, scheduler, rng)
+    _epoch_losses(model, data, indices, settings, optimiser, scheduler, rng, dtype=dtype)
     sync(device)
     ours = len(indices) / (time.perf_counter() - started)
 
@@ -150,6 +153,11 @@ def main() -> None:
         train = time_training(inputs, device, args.batches)
         print(f"| {name} | training, patches/s | {train['ours']:.1f} | {train['reference']:.1f} "
               f"| {train['ours'] / train['reference']:.2f} |")
+        if native_bfloat16(device):
+            mixed = time_training(inputs, device, args.batches, torch.bfloat16)
+            print(f"| {name} | training in bfloat16 mixed precision, patches/s | "
+                  f"{mixed['ours']:.1f} | {mixed['reference']:.1f} (float32) | "
+                  f"{mixed['ours'] / mixed['reference']:.2f} |")
         infer = time_inference(inputs, device)
         print(f"| {name} | inference, s per 10^6 cells | {infer['ours_s_per_mcell']:.2f} | "
               f"{infer['reference_s_per_mcell']:.2f} | "

@@ -58,3 +58,18 @@ def test_subgrid_model_trains_and_predicts_a_finer_grid(inputs):
     assert bed.shape == (96, 96) and spread is None
     with pytest.raises(ValueError, match="holdout protocol needs held-out lines"):
         train_bedtopo(inputs, settings, protocol="holdout", device="cpu", progress=False)
+
+
+def test_precision_is_checked_and_changes_only_the_products(inputs):
+    with pytest.raises(ValueError, match=r"bedtopo\.model\.precision"):
+        TrainingSettings.from_config({**TINY_BEDTOPO_MODEL, "precision": "float16"})
+    runs = {p: train_bedtopo(inputs, TrainingSettings.from_config(
+        {**TINY_BEDTOPO_MODEL, "epochs": 1, "precision": p}), protocol="faithful",
+        device="cpu", progress=False) for p in ("float32", "bfloat16")}
+    low, full = (runs[p].model.state_dict()["head.weight"] for p in ("bfloat16", "float32"))
+    assert low.dtype == full.dtype == torch.float32
+    assert not torch.equal(low, full)
+    # one epoch from the same start: the two differ by rounding, not by training
+    for p in runs:
+        assert runs[p].history[0]["val_loss"] == pytest.approx(
+            runs["float32"].history[0]["val_loss"], rel=0.05)

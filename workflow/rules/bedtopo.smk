@@ -81,6 +81,8 @@ rule train_bedtopo:
         checkpoint="results/bedtopo/models/checkpoints/deeptoponet_{protocol}.ckpt",
     conda:
         "../../envs/cryolearn.yaml"
+    # a long chain to the bed's scores: before the crevasse pipeline's evaluations
+    priority: 1
     log:
         "logs/train_bedtopo/{protocol}.log",
     benchmark:

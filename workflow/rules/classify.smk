@@ -23,11 +23,14 @@ rule train_classifier:
         campaigns=CAMPAIGNS,
     conda:
         "../../envs/cryolearn.yaml"
+    # the chain to the classifier runs beside the autoencoder: first on the free cores
+    priority: 1
     log:
         "logs/train_classifier/train_classifier.log",
     benchmark:
         "benchmarks/train_classifier/train_classifier.tsv"
-    threads: 2
+    # half the machine: on a laptop the classifier trains beside the autoencoder
+    threads: half_the_cores
     resources:
         mem_mb=6000,
         runtime=60,

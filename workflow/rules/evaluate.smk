@@ -145,6 +145,8 @@ rule label_clusters_from_synthetic_truth:
         "results/clusters/labels_synthetic_truth.yaml",
     conda:
         "../../envs/cryolearn.yaml"
+    # the chain to the classifier runs beside the autoencoder: first on the free cores
+    priority: 1
     log:
         "logs/label_clusters_from_synthetic_truth/label_clusters_from_synthetic_truth.log",
     benchmark:

@@ -16,6 +16,8 @@ rule normalise_tiles:
         normalise=lookup(dpath="normalise", within=config),
     conda:
         "../../envs/cryolearn.yaml"
+    # the chain to the classifier runs beside the autoencoder: first on the free cores
+    priority: 1
     log:
         "logs/normalise_tiles/normalise_tiles.log",
     benchmark:
@@ -36,6 +38,8 @@ rule fit_som:
         som=lookup(dpath="som", within=config),
     conda:
         "../../envs/cryolearn.yaml"
+    # the chain to the classifier runs beside the autoencoder: first on the free cores
+    priority: 1
     log:
         "logs/fit_som/fit_som.log",
     benchmark:
@@ -62,6 +66,8 @@ rule cluster_som:
         clusters=lookup(dpath="clusters", within=config),
     conda:
         "../../envs/cryolearn.yaml"
+    # the chain to the classifier runs beside the autoencoder: first on the free cores
+    priority: 1
     log:
         "logs/cluster_som/cluster_som.log",
     benchmark:

@@ -2,8 +2,10 @@ from cryolearn.classes import CREVASSED_CLASSES
 from cryolearn.crevasse.evaluate.cleaning import evaluate_autoencoder
 from cryolearn.crevasse.evaluate.crevasse import tile_crevassed_shares
 from cryolearn.logs import logged
+from cryolearn.runtime import limit_threads
 
 with logged(snakemake.log[0]) as log:
+    limit_threads(snakemake.threads)
     e = snakemake.params.evaluation
     tile_truth = list(snakemake.input.tile_truth)
     crevassed = (tile_crevassed_shares(snakemake.input.library, tile_truth, CREVASSED_CLASSES)

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from cryolearn.nn.precision import BatchNorm2d
+
 ORIGINAL_WIDTHS = (32, 64, 128, 128, 256)
 
 
@@ -24,14 +26,14 @@ class ResidualBlock(nn.Module):
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, out_channels, 3, padding=1),
-            nn.BatchNorm2d(out_channels),
+            BatchNorm2d(out_channels),
             nn.ReLU(inplace=True),
             nn.Dropout2d(dropout),
             nn.Conv2d(out_channels, out_channels, 3, padding=1),
-            nn.BatchNorm2d(out_channels),
+            BatchNorm2d(out_channels),
         )
         self.skip = (nn.Identity() if in_channels == out_channels else nn.Sequential(
-            nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels)))
+            nn.Conv2d(in_channels, out_channels, 1), BatchNorm2d(out_channels)))
 
     def forward(self, x: Tensor) -> Tensor:
         return nn.functional.relu(self.body(x) + self.skip(x))

@@ -41,6 +41,7 @@ from cryolearn.crevasse.shots.augment import (
     read_distributions,
 )
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
+from cryolearn.nn.precision import mixed_precision, training_dtype
 from cryolearn.nn.training import (
     atomic_torch_save,
     data_digest,
@@ -65,6 +66,8 @@ class InceptionBlock1d(nn.Module):
         self.pool_branch = nn.Sequential(nn.MaxPool1d(3, stride=1, padding=1),
                                          nn.Conv1d(in_channels, branch_channels, 1))
         self.out_channels = branch_channels * (len(kernel_sizes) + 1)
+        # under mixed precision batch norm stays in bfloat16: in float32, as DeepTopoNet's
+        # (cryolearn.nn.precision), the demo's scores were the same and training a third slower
         self.norm = nn.BatchNorm1d(self.out_channels)
         self.act = nn.GELU()
 
@@ -136,6 +139,7 @@ class TrainingConfig:
     validation_size: int = 512
     seed: int = 0
     shape: dict = field(default_factory=dict)
+    precision: str = "auto"
 
     def fingerprint(self, data_digest: str) -> str:
         """Identifies a training run: a checkpoint resumes only the same run.
@@ -228,6 +232,7 @@ def train_autoencoder(
         raise ValueError("training needs library waveforms in both the train and holdout split")
     seed_everything(config.seed)
     dev = pick_device(device)
+    dtype = training_dtype(config.precision, dev)
     model = WaveformAutoencoder(AutoencoderShape(n_samples=train_clean.shape[1],
                                                  **config.shape)).to(dev)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate,
@@ -266,7 +271,9 @@ def train_autoencoder(
             x, y = training_pair(train_clean[pick], dist, rng, config.target_sigma_bins)
             x, y = torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev)
             optimiser.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+            with mixed_precision(dev, dtype):
+                out = model(x)
+            loss = loss_fn(out.float(), y)
             loss.backward()
             optimiser.step()
             total += float(loss.detach())
@@ -374,14 +381,15 @@ def train_from_stores(
     train, holdout = library_split(library_store)
     dist = read_distributions(distributions_store)
     config, device = training_config(settings)
-    log.info("training on %d library waveforms, validating on %d; device %s", len(train),
-             len(holdout), pick_device(device))
+    dtype = training_dtype(config.precision, pick_device(device))
+    log.info("training on %d library waveforms, validating on %d; device %s, %s products",
+             len(train), len(holdout), pick_device(device), dtype)
     model, state = train_autoencoder(train, holdout, dist, config, checkpoint=checkpoint,
                                      device=device)
     save_model(out_model, model, state, {
         "library": str(library_store), "distributions": str(distributions_store),
         "n_train": len(train), "n_holdout": len(holdout), "training": asdict(config),
-        "device": str(pick_device(device)),
+        "device": str(pick_device(device)), "precision": str(dtype),
     })
     return state
 
