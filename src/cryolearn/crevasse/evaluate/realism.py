@@ -156,27 +156,15 @@ def _chosen_shots(stores: Mapping[str, str | Path], band: tuple[float, float] | 
     return chosen, names, flagged, band_matched
 
 
-def synthetic_shots(stores: Mapping[str, str | Path], band: tuple[float, float] | None
-                    ) -> tuple[np.ndarray, list[tuple[str, int]], np.ndarray, bool]:
-    """Waveforms of the synthetic shots in the band, their (campaign, shot), whether the
-    product flags each as cloudy, and whether any fell in the band (if none did, every
-    shot is returned, so that the report still says how far the world is from the real
-    shots). Only the chosen waveforms are read."""
-    chosen, names, flagged, band_matched = _chosen_shots(stores, band)
-    waveforms = [open_group(stores[c])["waveform"].get_orthogonal_selection(
-        (rows, slice(None))) for c, rows in sorted(chosen.items()) if len(rows)]
-    if not waveforms:
-        return np.zeros((0, N_LONG_SAMPLES), np.float32), names, flagged, band_matched
-    return np.concatenate(waveforms), names, flagged, band_matched
-
-
 def synthetic_statistics(stores: Mapping[str, str | Path], band: tuple[float, float] | None,
                          settings: RealismSettings, block_rows: int = 8192
                          ) -> tuple[dict[str, np.ndarray], list[tuple[str, int]], np.ndarray,
                                     bool]:
-    """:func:`waveform_statistics` of the shots :func:`synthetic_shots` chooses, read and
-    measured ``block_rows`` at a time (a million shots' waveforms in float64 would be
-    tens of GB), with their (campaign, shot), cloud flags and whether any was in the band.
+    """:func:`waveform_statistics` of the synthetic shots in the band, read and measured
+    ``block_rows`` at a time (a million shots' waveforms in float64 would be tens of GB),
+    with their (campaign, shot), whether the product flags each as cloudy, and whether
+    any fell in the band (if none did, every shot is measured, so that the report still
+    says how far the world is from the real shots).
     """
     chosen, names, flagged, band_matched = _chosen_shots(stores, band)
     parts = []
