@@ -107,6 +107,9 @@ MEMORY_CAPS = {
     "cluster_som": (_default(central_tiles, "block_rows"), "the central tiles' blocks"),
 }
 METRICS = ("wall_s", "cpu_s", "max_rss_mb")
+#: Snakemake samples a job's memory about once a second: a job this short may be read
+#: before its imports, and a line through such readings projects nothing
+SHORT_JOB_S = 2.0
 
 
 def overlay(size: str) -> dict:
@@ -187,7 +190,9 @@ def analyse(runs: dict) -> list[dict]:
         row = {"rule": rule, "driver": work, "jobs_full": full_jobs(rule),
                "wall_s": [costs[n][rule].wall_s if rule in costs[n] else None for n in names],
                "max_rss_mb": [costs[n][rule].max_rss_mb if rule in costs[n] else None
-                              for n in names]}
+                              for n in names],
+               "short": all(costs[n][rule].max_job_wall_s < SHORT_JOB_S
+                            for n in names[-2:] if rule in costs[n])}
         for metric in METRICS:
             law, near = fits[work][metric].get(rule), local[work][metric].get(rule)
             row[f"{metric}_exponent"] = law.exponent if law else None
@@ -209,7 +214,7 @@ def analyse(runs: dict) -> list[dict]:
 
 
 def _memory_projection(rule: str, work: list[float], costs: list[RuleCost], full_work: float,
-                       jobs_full: int, exponent: float) -> tuple[float, float]:
+                       jobs_full: int, exponent: float) -> tuple[float | None, float | None]:
     """A job's peak RSS at full size: the larger of the power law and of a baseline plus
     a cost per unit of its own work, both through the two largest sizes, under the
     rule's cap.
@@ -217,8 +222,12 @@ def _memory_projection(rule: str, work: list[float], costs: list[RuleCost], full
     A per-flight or per-campaign job's work is its shard's, the run's over its jobs.
     The power law alone hides linear growth under a large baseline (imports, a
     model): 600 MB growing by 30 MB per thousand tiles has a slope of 0.1 at the demo's
-    size and reaches 7 GB at the original's.
+    size and reaches 7 GB at the original's. A rule whose jobs at the two largest sizes
+    all ran under ``SHORT_JOB_S`` is not projected (None): its readings may precede
+    its imports.
     """
+    if all(c.max_job_wall_s < SHORT_JOB_S for c in costs[-2:]):
+        return None, None
     per_job = [w / c.jobs if rule in PER_FLIGHT | PER_CAMPAIGN else w
                for w, c in zip(work, costs, strict=True)]
     full = full_work / jobs_full if rule in PER_FLIGHT | PER_CAMPAIGN else full_work
@@ -259,6 +268,8 @@ def print_table(runs: dict, rows: list[dict]) -> None:
         flag = " (over 8 GB)" if rss_full and rss_full > MEMORY_LIMIT_MB else ""
         if row["rule"] in MEMORY_CAPS:
             flag += f" (capped at {MEMORY_CAPS[row['rule']][0]:,} {row['driver']})"
+        if row["short"]:
+            flag += f" (jobs under {SHORT_JOB_S:.0f} s: memory read too early to project)"
         cells = ([row["rule"], row["driver"]] + [_fmt(w, 1) for w in row["wall_s"]]
                  + [_fmt(row["wall_s_exponent"], 2), _fmt(row["wall_s_local_exponent"], 2),
                     f"{row['jobs_full']:,}",
