@@ -28,7 +28,7 @@ def _cpu_flags() -> set[str]:
 
 def test_the_bfloat16_probe_agrees_with_the_cpu_flags():
     flags = _cpu_flags()
-    assert native_bfloat16(CPU) == bool(flags & {"avx512_bf16", "amx_bf16"})
+    assert native_bfloat16(CPU) == bool(flags & {"avx512_bf16", "amx_bf16", "amx_tile"})
 
 
 def test_auto_is_bfloat16_exactly_where_the_hardware_has_it():
