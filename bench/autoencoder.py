@@ -36,7 +36,7 @@ from cryolearn.crevasse.shots.autoencoder import (
     training_pair,
 )
 from cryolearn.crevasse.shots.cleaning import gaussian_xcorr_cleaner
-from cryolearn.nn.precision import mixed_precision, native_bfloat16
+from cryolearn.nn.precision import mixed_forward, native_bfloat16
 
 
 def library_waveforms(n: int, seed: int = 0) -> np.ndarray:
@@ -91,9 +91,7 @@ def training_rate(model: torch.nn.Module, clean: np.ndarray, dist, device: str,
             x, y = training_pair(clean[rng.integers(0, len(clean), batch_size)], dist, rng, sigma)
             x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
             opt.zero_grad(set_to_none=True)
-            with mixed_precision(torch.device(device), dtype):
-                out = model(x)
-            torch.nn.functional.mse_loss(out.float(), y).backward()
+            torch.nn.functional.mse_loss(mixed_forward(model, x, dtype), y).backward()
             opt.step()
 
     return rate(run, batches * batch_size, 3)

@@ -191,14 +191,14 @@ def analyse(runs: dict) -> list[dict]:
                "wall_s": [costs[n][rule].wall_s if rule in costs[n] else None for n in names],
                "max_rss_mb": [costs[n][rule].max_rss_mb if rule in costs[n] else None
                               for n in names],
-               "short": all(costs[n][rule].max_job_wall_s < SHORT_JOB_S
-                            for n in names[-2:] if rule in costs[n])}
+               # jobs this short at the two largest sizes: memory not projected (None)
+               "short": all(costs[n][rule].max_job_wall_s < SHORT_JOB_S for n in ran[-2:])}
         for metric in METRICS:
             law, near = fits[work][metric].get(rule), local[work][metric].get(rule)
             row[f"{metric}_exponent"] = law.exponent if law else None
             row[f"{metric}_local_exponent"] = near.exponent if near else None
             projected = None
-            if metric == "max_rss_mb" and near:
+            if metric == "max_rss_mb" and near and not row["short"]:
                 projected, row["max_rss_mb_linear_full"] = _memory_projection(
                     rule, [runs[n][work] for n in ran], [costs[n][rule] for n in ran],
                     FULL[work], row["jobs_full"], near.exponent)
@@ -214,7 +214,7 @@ def analyse(runs: dict) -> list[dict]:
 
 
 def _memory_projection(rule: str, work: list[float], costs: list[RuleCost], full_work: float,
-                       jobs_full: int, exponent: float) -> tuple[float | None, float | None]:
+                       jobs_full: int, exponent: float) -> tuple[float, float]:
     """A job's peak RSS at full size: the larger of the power law and of a baseline plus
     a cost per unit of its own work, both through the two largest sizes, under the
     rule's cap.
@@ -222,12 +222,8 @@ def _memory_projection(rule: str, work: list[float], costs: list[RuleCost], full
     A per-flight or per-campaign job's work is its shard's, the run's over its jobs.
     The power law alone hides linear growth under a large baseline (imports, a
     model): 600 MB growing by 30 MB per thousand tiles has a slope of 0.1 at the demo's
-    size and reaches 7 GB at the original's. A rule whose jobs at the two largest sizes
-    all ran under ``SHORT_JOB_S`` is not projected (None): its readings may precede
-    its imports.
+    size and reaches 7 GB at the original's.
     """
-    if all(c.max_job_wall_s < SHORT_JOB_S for c in costs[-2:]):
-        return None, None
     per_job = [w / c.jobs if rule in PER_FLIGHT | PER_CAMPAIGN else w
                for w, c in zip(work, costs, strict=True)]
     full = full_work / jobs_full if rule in PER_FLIGHT | PER_CAMPAIGN else full_work

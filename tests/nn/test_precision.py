@@ -8,6 +8,7 @@ import torch
 from cryolearn.nn.precision import (
     PRECISIONS,
     BatchNorm2d,
+    mixed_forward,
     mixed_precision,
     native_bfloat16,
     training_dtype,
@@ -69,3 +70,12 @@ def test_batch_norm_keeps_float32_statistics_under_bfloat16():
     expected = 0.1 * h.float().mean(dim=(0, 2, 3))
     torch.testing.assert_close(ours.running_mean, expected, rtol=1e-6, atol=1e-7)
     torch.testing.assert_close(plain.running_mean, expected, rtol=2 ** -7, atol=1e-3)
+
+
+def test_mixed_forward_returns_float32_and_is_the_plain_call_in_float32():
+    layer = torch.nn.Linear(3, 2)
+    x = torch.tensor([[1.0, 2.0, 3.0]])
+    assert torch.equal(mixed_forward(layer, x, torch.float32), layer(x))
+    low = mixed_forward(layer, x, torch.bfloat16)
+    assert low.dtype == torch.float32
+    torch.testing.assert_close(low, layer(x), rtol=2 ** -8, atol=1e-2)

@@ -39,7 +39,7 @@ from cryolearn.bedtopo.features import (
 )
 from cryolearn.bedtopo.loss import balanced_loss
 from cryolearn.bedtopo.model import ORIGINAL_WIDTHS, BedTopoCNN
-from cryolearn.nn.precision import PRECISIONS, mixed_precision, training_dtype
+from cryolearn.nn.precision import PRECISIONS, mixed_forward, mixed_precision, training_dtype
 from cryolearn.nn.training import (
     atomic_torch_save,
     data_digest,
@@ -237,9 +237,8 @@ def _epoch_losses(model: BedTopoCNN, data: PatchBatches, indices: np.ndarray,
         for chunk in tqdm(batches, desc=progress, unit="batch", disable=progress is None,
                           leave=False):
             x, bed, bed_mask, radar, radar_mask = data.batch(chunk)
-            with mixed_precision(x.device, dtype if training else torch.float32):
-                out = model(x)
-            terms = balanced_loss(out.float(), bed, bed_mask, radar, radar_mask,
+            out = mixed_forward(model, x, dtype if training else torch.float32)
+            terms = balanced_loss(out, bed, bed_mask, radar, radar_mask,
                                   detach=settings.detach_gamma)
             if training:
                 optimiser.zero_grad(set_to_none=True)

@@ -41,7 +41,7 @@ from cryolearn.crevasse.shots.augment import (
     read_distributions,
 )
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
-from cryolearn.nn.precision import mixed_precision, training_dtype
+from cryolearn.nn.precision import mixed_forward, training_dtype
 from cryolearn.nn.training import (
     atomic_torch_save,
     data_digest,
@@ -271,9 +271,7 @@ def train_autoencoder(
             x, y = training_pair(train_clean[pick], dist, rng, config.target_sigma_bins)
             x, y = torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev)
             optimiser.zero_grad(set_to_none=True)
-            with mixed_precision(dev, dtype):
-                out = model(x)
-            loss = loss_fn(out.float(), y)
+            loss = loss_fn(mixed_forward(model, x, dtype), y)
             loss.backward()
             optimiser.step()
             total += float(loss.detach())
@@ -381,15 +379,16 @@ def train_from_stores(
     train, holdout = library_split(library_store)
     dist = read_distributions(distributions_store)
     config, device = training_config(settings)
-    dtype = training_dtype(config.precision, pick_device(device))
+    dev = pick_device(device)
+    dtype = training_dtype(config.precision, dev)
     log.info("training on %d library waveforms, validating on %d; device %s, %s products",
-             len(train), len(holdout), pick_device(device), dtype)
+             len(train), len(holdout), dev, dtype)
     model, state = train_autoencoder(train, holdout, dist, config, checkpoint=checkpoint,
                                      device=device)
     save_model(out_model, model, state, {
         "library": str(library_store), "distributions": str(distributions_store),
         "n_train": len(train), "n_holdout": len(holdout), "training": asdict(config),
-        "device": str(pick_device(device)), "precision": str(dtype),
+        "device": str(dev), "precision": str(dtype),
     })
     return state
 
