@@ -17,6 +17,6 @@ with logged(snakemake.log[0]) as log:
         target_sigma_bins=snakemake.params.target_sigma_bins,
         pulse_fwhm_ns=snakemake.params.pulse_fwhm_ns, lead_ns=snakemake.params.lead_ns,
         shot_stores=list(snakemake.input.shots), truth_stores=list(snakemake.input.truth),
-        tile_crevassed=crevassed,
+        tile_crevassed=crevassed, max_waveforms=e["max_waveforms"], max_shots=e["max_shots"],
     )
     log.info("evaluation: %s", result)

@@ -12,6 +12,7 @@ with logged(snakemake.log[0]) as log:
         snakemake.input.distributions, list(snakemake.input.truth), snakemake.output.scores,
         k=settings.k, offsets=settings.offsets, seed=evaluation.get("seed", 1),
         offset_sweep=evaluation.get("offset_sweep", []), exact=settings.exact,
-        approximate=settings.approximate, out_holdout=snakemake.output.holdout)
+        approximate=settings.approximate, out_holdout=snakemake.output.holdout,
+        max_queries=evaluation.get("max_queries"))
     log.info("class agreement %.3f (chance %.3f)", result["exact"]["class_agreement"],
              result["exact"]["chance"])

@@ -63,3 +63,63 @@ def test_the_probe_scores_what_a_cleaner_keeps_of_the_surface():
                           label[200:], seed=0)
     assert scores["clean"] > 0.97
     assert abs(scores["alike"] - 0.5) < 0.1
+
+
+def _campaign_stores(folder, name, n, first_centre):
+    """A shots store of n noise-free returns (background 0.1 V) and its truth store,
+    whose rows are in reverse order: return i peaks at ``first_centre + i`` ns."""
+    import numpy as np
+
+    from cryolearn.io.zarrstore import atomic_store, create_group, write_array
+
+    centres = first_centre + np.arange(n, dtype=float)
+    clean = np.exp(-0.5 * ((np.arange(544.0) - centres[:, None]) / 3.0) ** 2)
+    rec_ndx, shot_count = np.arange(n, dtype=np.int32) // 40, np.arange(n, dtype=np.int32) % 40
+    with atomic_store(folder / f"{name}_shots.zarr") as tmp:
+        group = create_group(tmp)
+        write_array(group, "waveform", (0.1 + clean).astype(np.float32), ("shot", "sample"))
+        write_array(group, "background_mean", np.full(n, 0.1, np.float32), ("shot",))
+        write_array(group, "background_sd", np.full(n, 0.01, np.float32), ("shot",))
+        write_array(group, "rec_ndx", rec_ndx, ("shot",))
+        write_array(group, "shot_count", shot_count, ("shot",))
+    with atomic_store(folder / f"{name}_truth.zarr") as tmp:
+        group = create_group(tmp)
+        write_array(group, "clean_waveform", clean[::-1].astype(np.float32), ("shot", "sample"))
+        write_array(group, "rec_ndx", rec_ndx[::-1].copy(), ("shot",))
+        write_array(group, "shot_count", shot_count[::-1].copy(), ("shot",))
+    return str(folder / f"{name}_shots.zarr"), str(folder / f"{name}_truth.zarr")
+
+
+def test_synthetic_shots_are_scored_on_a_seeded_sample_each_campaign_its_share(tmp_path):
+    import numpy as np
+
+    from cryolearn.crevasse.evaluate.cleaning import score_on_synthetic_shots
+
+    a = _campaign_stores(tmp_path, "a", 120, 60.0)
+    b = _campaign_stores(tmp_path, "b", 40, 300.0)
+    seen = []
+
+    def recording(x):
+        seen.append(x)
+        return x
+
+    def scored(max_shots, seed=3):
+        seen.clear()
+        result = score_on_synthetic_shots([a[0], b[0]], [a[1], b[1]], {"id": recording},
+                                          max_shots=max_shots, seed=seed)["id"]
+        return result, np.argmax(seen[0], axis=1)  # each scored shot's peak, ns
+
+    everything, peaks = scored(1000)
+    assert everything["n"] == 160
+    np.testing.assert_array_equal(peaks, np.r_[60:180, 300:340])
+    # each shot met its own truth across the reversed truth rows: no leading-edge error
+    assert everything["shift_error_ns"] < 0.5
+    sample, peaks = scored(40)
+    # 40 of 160: a quarter of each campaign, 30 and 10, distinct, in store order
+    assert sample["n"] == 40 and sample["shift_error_ns"] < 0.5
+    assert ((peaks >= 60) & (peaks < 180)).sum() == 30 and (peaks >= 300).sum() == 10
+    assert np.all(np.diff(peaks) > 0)
+    _, same = scored(40)
+    np.testing.assert_array_equal(same, peaks)
+    _, other = scored(40, seed=4)
+    assert not np.array_equal(other, peaks)

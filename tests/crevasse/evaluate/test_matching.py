@@ -59,3 +59,16 @@ def test_holdout_queries_are_made_a_block_at_a_time_in_the_generators_order(tmp_
                                for s in range(0, len(held), 6)])
     np.testing.assert_array_equal(queries["degraded_cleaned"], expected)
     assert queries["degraded_cleaned"].shape == (20, expected.shape[1])
+    # at most 7 queries: a seeded sample of the holdout rows, in order, made as the
+    # whole split's are
+    few, sample = holdout_queries(tmp_path / "library.zarr", None, tmp_path / "dist.zarr",
+                                  sigma_bins=0.8, seed=9, align_settings=settings,
+                                  block_rows=6, max_queries=7)
+    assert len(few) == 7 and np.all(np.diff(few) > 0) and set(few) <= set(rows)
+    draws = np.random.default_rng(9)
+    expected = np.concatenate([align(degrade(waves[few][s:s + 6], dist, draws)[0], settings)[0]
+                               for s in range(0, 7, 6)])
+    np.testing.assert_array_equal(sample["degraded_cleaned"], expected)
+    again, _ = holdout_queries(tmp_path / "library.zarr", None, tmp_path / "dist.zarr",
+                               sigma_bins=0.8, seed=9, align_settings=settings, max_queries=7)
+    np.testing.assert_array_equal(again, few)

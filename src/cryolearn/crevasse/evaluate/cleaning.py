@@ -27,6 +27,7 @@ from sklearn.metrics import roc_auc_score
 
 from cryolearn.constants import LEAD_NS, PULSE_FWHM_NS
 from cryolearn.crevasse.classify.training import ExampleSettings, shot_features
+from cryolearn.crevasse.matching.match import library_split_rows
 from cryolearn.crevasse.shots.augment import (
     EmpiricalDistributions,
     background_subtracted,
@@ -34,7 +35,7 @@ from cryolearn.crevasse.shots.augment import (
     degrade,
     read_distributions,
 )
-from cryolearn.crevasse.shots.autoencoder import denoise, library_split, load_model
+from cryolearn.crevasse.shots.autoencoder import denoise, load_model
 from cryolearn.crevasse.shots.cleaning import (
     EDGE_FRACTION,
     Cleaner,
@@ -163,6 +164,8 @@ def evaluate_autoencoder(
     shot_stores: Sequence[str] = (),
     truth_stores: Sequence[str] = (),
     tile_crevassed: np.ndarray | None = None,
+    max_waveforms: int = 20_000,
+    max_shots: int = 20_000,
 ) -> dict:
     """Score the autoencoder and both baselines; write JSON.
 
@@ -175,9 +178,14 @@ def evaluate_autoencoder(
     campaign's own laser pulse, so every cleaner starts from the same small
     mismatch of pulse width. With ``tile_crevassed`` (the zone-class truth share of
     every library tile) the fixed probe of :func:`probe_scores` is scored too.
+
+    Memory stays bounded as the library and campaigns grow: at most ``max_waveforms``
+    tiles of each split and ``max_shots`` shots are scored, samples seeded by ``seed``
+    where there are more.
     """
     model, saved = load_model(model_path)
-    train, holdout = library_split(library_store)
+    train_rows, train = library_split_rows(library_store, "train", max_waveforms, seed)
+    holdout_rows, holdout = library_split_rows(library_store, "holdout", max_waveforms, seed)
     cleaners = {"autoencoder": lambda x: denoise(model, x, device="cpu"),
                 "identity": identity_cleaner,
                 "gaussian_xcorr": gaussian_xcorr_cleaner(xcorr_sigma_bins, pulse_fwhm_ns,
@@ -186,10 +194,9 @@ def evaluate_autoencoder(
                                       cleaners, seed=seed, repeats=repeats,
                                       target_sigma_bins=target_sigma_bins)
     if tile_crevassed is not None:
-        split = np.asarray(open_group(library_store)["split"][:], dtype=object)
         crevassed = (np.asarray(tile_crevassed) >= 0.5).astype(np.int8)
-        probe = probe_scores(clean_targets(train, target_sigma_bins), crevassed[split == "train"],
-                             outputs, np.tile(crevassed[split == "holdout"], repeats), seed)
+        probe = probe_scores(clean_targets(train, target_sigma_bins), crevassed[train_rows],
+                             outputs, np.tile(crevassed[holdout_rows], repeats), seed)
         for name, auc in probe.items():
             scores.setdefault(name, {})["probe_roc_auc"] = auc
     ae = scores["autoencoder"]
@@ -208,7 +215,8 @@ def evaluate_autoencoder(
     }
     if shot_stores:
         result["synthetic_shots"] = score_on_synthetic_shots(
-            shot_stores, truth_stores, cleaners, target_sigma_bins)
+            shot_stores, truth_stores, cleaners, target_sigma_bins, max_shots=max_shots,
+            seed=seed)
     write_json_atomic(out_json, result)
     return result
 
@@ -218,20 +226,35 @@ def score_on_synthetic_shots(
     truth_stores: Sequence[str],
     cleaners: dict[str, Cleaner],
     target_sigma_bins: float = 0.8,
+    *,
+    max_shots: int = 20_000,
+    seed: int = 0,
 ) -> dict[str, dict[str, float]]:
     """Score cleaners on ingested synthetic shots against their per-shot truth.
 
     Shots and truth are joined on (``rec_ndx``, ``shot_count``); shots whose
     return never rises above the background noise (signal-to-noise below 5)
-    are left out, as no cleaner can recover them.
+    are left out, as no cleaner can recover them. Where the campaigns hold more
+    than ``max_shots`` shots, each campaign gives its share of a sample of that
+    many, seeded by ``seed``; only the sampled shots are read.
     """
+    groups = [(open_group(s), open_group(t)) for s, t in zip(shot_stores, truth_stores,
+                                                             strict=True)]
+    counts = np.array([shots["waveform"].shape[0] for shots, _ in groups])
+    share = min(1.0, max_shots / max(1, counts.sum()))
+    rng = np.random.default_rng([seed, 1])  # apart from the degradations' stream
     inputs, targets = [], []
-    for shots_path, truth_path in zip(shot_stores, truth_stores, strict=True):
-        shots, truth = open_group(shots_path), open_group(truth_path)
-        at = truth_rows_for_shots(shots, truth)
-        signal = background_subtracted(shots["waveform"][:], shots["background_mean"][:])
-        usable = signal.max(axis=1) > 5 * shots["background_sd"][:]
+    for (shots, truth), count in zip(groups, counts, strict=True):
+        rows = np.arange(count)
+        if share < 1.0:
+            rows = np.sort(rng.choice(count, round(share * count), replace=False))
+        at = truth_rows_for_shots(shots, truth)[rows]
+        signal = background_subtracted(
+            shots["waveform"].get_orthogonal_selection((rows, slice(None))),
+            shots["background_mean"].get_orthogonal_selection(rows))
+        usable = signal.max(axis=1) > 5 * shots["background_sd"].get_orthogonal_selection(rows)
         inputs.append(signal[usable])
-        targets.append(clean_targets(truth["clean_waveform"][:][at[usable]], target_sigma_bins))
+        clean = truth["clean_waveform"].get_orthogonal_selection((at[usable], slice(None)))
+        targets.append(clean_targets(clean, target_sigma_bins))
     x, t = np.concatenate(inputs), np.concatenate(targets)
     return {name: score(cleaner(x), t) for name, cleaner in cleaners.items()}

@@ -124,12 +124,15 @@ def timed_match(index: NeighbourIndex, queries: np.ndarray, k: int, offsets: Seq
 
 def holdout_queries(library_store: str | Path, model_path: str | Path,
                     distributions_store: str | Path, *, sigma_bins: float, seed: int,
-                    align_settings: AlignSettings | None = None, block_rows: int = 16384
+                    align_settings: AlignSettings | None = None, block_rows: int = 16384,
+                    max_queries: int | None = None
                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Holdout rows and their query sets: ``clean`` and ``degraded_cleaned`` (cleaned by
     the autoencoder, or, given ``align_settings``, aligned on the leading edge as the
-    aligned space's shots are; a waveform without a return is a NaN row, never matched)."""
-    rows, waveforms = library_split_rows(library_store, "holdout")
+    aligned space's shots are; a waveform without a return is a NaN row, never matched).
+    With ``max_queries``, a sample of that many holdout rows seeded by ``seed`` where the
+    split holds more."""
+    rows, waveforms = library_split_rows(library_store, "holdout", max_queries, seed)
     if align_settings is None:  # one degradation of each, cleaned as the index's are
         prepared = autoencoder_vectors(waveforms, model_path, distributions_store, draws=1,
                                        seed=seed, block_rows=block_rows)
@@ -191,6 +194,7 @@ def evaluate_matching(
     exact: ExactParams | None = None,
     approximate: ApproximateParams | None = None,
     out_holdout: str | Path | None = None,
+    max_queries: int | None = None,
 ) -> dict:
     """Run the hold-out experiment; write ``results/eval/matching.json``.
 
@@ -206,12 +210,15 @@ def evaluate_matching(
     the multi-offset look-up trades alignment against specificity.
 
     ``out_holdout`` (``results/eval/holdout_matches.zarr``) keeps the exact
-    backend's matches, so that figures show the experiment's own answers.
+    backend's matches, so that figures show the experiment's own answers. With
+    ``max_queries``, at most that many held-out tiles are queried (a sample seeded by
+    ``seed``), which bounds the job's memory and time as the library grows.
     """
     meta = read_index_meta(index_folder)
     aligned = AlignSettings(**meta["align"]) if meta["space"] == "aligned" else None
     holdout_rows, query_sets = holdout_queries(library_store, model_path, distributions_store,
                                                sigma_bins=meta["sigma_bins"], seed=seed,
+                                               max_queries=max_queries,
                                                align_settings=aligned)
     found_return = np.all(np.isfinite(query_sets["degraded_cleaned"]), axis=1)
     holdout_rows = holdout_rows[found_return]

@@ -238,11 +238,17 @@ def match_with_offsets(index: NeighbourIndex, queries: np.ndarray, k: int,
 
 
 # ---------------------------------------------------------------- index
-def library_split_rows(library_store: str | Path, split: str = "train"
+def library_split_rows(library_store: str | Path, split: str = "train",
+                       at_most: int | None = None, seed: int = 0
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and waveforms of one split (``train`` or ``holdout``) of the library."""
+    """Rows and waveforms of one split (``train`` or ``holdout``) of the library; with
+    ``at_most``, of a sorted sample of that many rows seeded by ``seed`` where the split
+    holds more (only those are read)."""
     group = open_group(library_store)
     rows = np.flatnonzero(np.asarray(group["split"][:], dtype=object) == split)
+    if at_most is not None and len(rows) > at_most:
+        # a stream of its own, apart from draws a caller makes from the same seed
+        rows = np.sort(np.random.default_rng([seed, 1]).choice(rows, at_most, replace=False))
     return rows, group["waveform"].get_orthogonal_selection((rows, slice(None)))
 
 

@@ -6,6 +6,17 @@ al., 1999): nodes in dense regions of the feature space form clusters, nodes
 between them are noise. A tile takes the cluster of its best-matching unit.
 Montages of each cluster's most central tiles are what a person labels
 (``cryolearn label``).
+
+OPTICS runs on a table of distances computed once: each node's nearest nodes, as
+many as ``clusters.graph_memory_mb`` holds, searched in blocks of rows by
+scikit-learn's brute-force search (matrix products) and handed to scikit-learn's
+OPTICS as a precomputed sparse graph. On the features themselves OPTICS computes
+one node's distances to all others at every step, a pass over the codebook per
+node: about 18 hours for the original's 60,000 nodes on 2 cores
+(``bench/optics.py``). One table also makes OPTICS' ties exact: the reachability
+of a node's ``min_samples``-th neighbour equals its core distance bit for bit, where
+two separate distance computations disagree in the last bits and break such ties
+either way.
 """
 
 from __future__ import annotations
@@ -18,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.cluster import OPTICS
+from sklearn.neighbors import NearestNeighbors
+from tqdm import tqdm
 
 from cryolearn.crevasse.surfaces.montages import write_montages
 from cryolearn.crevasse.surfaces.som import FeatureSpace, FeatureView
@@ -34,13 +48,17 @@ NOISE = -1
 class OpticsParams:
     """OPTICS settings (scikit-learn's names) and the size of the montages.
 
-    ``max_eps = 0`` means no limit.
+    ``max_eps = 0`` means no limit. ``graph_memory_mb`` bounds the table of each
+    node's nearest neighbours OPTICS runs on (12 bytes a neighbour); where it cannot
+    hold every pair, :attr:`NodeClusters.exact` says whether the missing pairs could
+    have changed the result.
     """
 
     min_samples: int = 8
     xi: float = 0.01
     min_cluster_size: int = 4
     max_eps: float = 0.0
+    graph_memory_mb: int = 1024
     montage_tiles: int = 16
 
 
@@ -52,16 +70,53 @@ class NodeClusters:
     ordering: np.ndarray
     reachability: np.ndarray
     core_distance: np.ndarray
+    #: nearest neighbours a node in the graph OPTICS ran on
+    neighbours: int = 0
+    #: the result is OPTICS' on all pairs (:func:`graph_was_enough`)
+    exact: bool = True
 
     @property
     def n_clusters(self) -> int:
         return int(self.labels.max()) + 1 if len(self.labels) else 0
 
 
-def cluster_codebook(codebook: np.ndarray, params: OpticsParams) -> NodeClusters:
-    """OPTICS on (nodes, d) codebook vectors.
+def graph_neighbours(n_nodes: int, min_samples: int, memory_mb: float) -> int:
+    """Neighbours kept per node: as many as ``memory_mb`` holds at 12 bytes each
+    (float64 distance, int32 index), at least ``min_samples``, at most every node."""
+    fits = int(memory_mb * 2**20 // (12 * n_nodes))
+    return int(min(n_nodes, max(min_samples, fits)))
 
-    If OPTICS finds no cluster, every node is noise and a warning says so;
+
+def neighbour_graph(codebook: np.ndarray, n_neighbors: int, block_rows: int = 4096,
+                    progress: bool = False) -> sparse.csr_matrix:
+    """Each node's ``n_neighbors`` nearest nodes (itself among them) and their Euclidean
+    distances, as a sparse distance graph whose rows are sorted by distance.
+
+    scikit-learn's brute-force search finds them ``block_rows`` query nodes at a time,
+    so memory holds the graph and one block's search.
+    """
+    n = len(codebook)
+    search = NearestNeighbors(n_neighbors=n_neighbors, algorithm="brute").fit(codebook)
+    distance = np.empty((n, n_neighbors), np.float64)
+    index = np.empty((n, n_neighbors), np.int32)
+    for start in tqdm(range(0, n, block_rows), desc="neighbours", unit="block",
+                      disable=not progress):
+        rows = slice(start, min(n, start + block_rows))
+        distance[rows], index[rows] = search.kneighbors(codebook[rows])
+    indptr = np.arange(n + 1, dtype=np.int64) * n_neighbors
+    return sparse.csr_matrix((distance.ravel(), index.ravel(), indptr), shape=(n, n))
+
+
+def cluster_codebook(codebook: np.ndarray, params: OpticsParams,
+                     progress: bool = False) -> NodeClusters:
+    """OPTICS on (nodes, d) codebook vectors, over their :func:`neighbour_graph`.
+
+    If the graph holds every node's every neighbour, the result is OPTICS' on the
+    vectors with ``max_eps``. Otherwise each node's row is complete up to the distance
+    of its last neighbour, and OPTICS, which reads the row of each node it processes,
+    can miss only pairs beyond it; :func:`graph_was_enough` checks that no such pair
+    could have changed a step, and :attr:`NodeClusters.exact` records the answer. If
+    OPTICS finds no cluster, every node is noise and a warning says so;
     ``min_samples`` and ``min_cluster_size`` are capped at the number of nodes.
     """
     n = len(codebook)
@@ -71,14 +126,25 @@ def cluster_codebook(codebook: np.ndarray, params: OpticsParams) -> NodeClusters
     if min_samples < params.min_samples:
         log.warning("clusters.min_samples %d exceeds the %d nodes; using %d",
                     params.min_samples, n, min_samples)
-    optics = OPTICS(min_samples=min_samples, xi=params.xi,
-                    min_cluster_size=min(params.min_cluster_size, n),
-                    max_eps=params.max_eps if params.max_eps > 0 else np.inf,
+    k = graph_neighbours(n, min_samples, params.graph_memory_mb)
+    graph = neighbour_graph(np.asarray(codebook, np.float64), k, progress=progress)
+    max_eps = params.max_eps if params.max_eps > 0 else np.inf
+    optics = OPTICS(min_samples=min_samples, xi=params.xi, metric="precomputed",
+                    min_cluster_size=min(params.min_cluster_size, n), max_eps=max_eps,
                     cluster_method="xi")
     with warnings.catch_warnings():
         # reported below in our own words, with what to change
         warnings.filterwarnings("ignore", message="All reachability values are inf")
-        optics.fit(np.asarray(codebook, np.float64))
+        optics.fit(graph)
+    # a row holds every node nearer than its last neighbour, and all within max_eps
+    # when that lies beyond it
+    complete_to = np.full(n, np.inf) if k == n else graph.data[k - 1::k]
+    complete_to = np.where(complete_to < max_eps, complete_to, np.inf)
+    exact = graph_was_enough(optics.ordering_, optics.reachability_, complete_to)
+    if not exact:
+        log.warning("OPTICS over %d nodes ran on a graph of their %d nearest neighbours, "
+                    "and a pair of nodes beyond it may have changed its order and clusters: "
+                    "a larger clusters.graph_memory_mb keeps more neighbours", n, k)
     labels = optics.labels_.astype(np.int32)
     if labels.max(initial=NOISE) < 0:
         log.warning("OPTICS found no cluster among %d nodes (min_samples %d, xi %g): every node "
@@ -86,7 +152,29 @@ def cluster_codebook(codebook: np.ndarray, params: OpticsParams) -> NodeClusters
                     "a larger map, may separate clusters", n, min_samples, params.xi)
     return NodeClusters(labels, optics.ordering_.astype(np.int32),
                         optics.reachability_.astype(np.float32),
-                        optics.core_distances_.astype(np.float32))
+                        optics.core_distances_.astype(np.float32), neighbours=k,
+                        exact=exact)
+
+
+def graph_was_enough(ordering: np.ndarray, reachability: np.ndarray,
+                     complete_to: np.ndarray) -> bool:
+    """Whether OPTICS on a graph of nearest neighbours took the steps it takes on all pairs.
+
+    At each step OPTICS moves to the unprocessed node of least reachability: the least,
+    over processed nodes p, of max(core distance of p, distance from p). A pair missing
+    from p's row is at least ``complete_to[p]`` apart, so the step is the same on all
+    pairs if the node it chose is reachable below every processed node's
+    ``complete_to`` (or, where it found none, if every processed row was complete).
+
+    Parameters
+    ----------
+    ordering, reachability : OPTICS' ``ordering_`` and ``reachability_``
+    complete_to : (nodes,) the distance below which each node's row holds every node
+        (inf: all of them)
+    """
+    bound = np.minimum.accumulate(complete_to[ordering])[:-1]
+    step = reachability[ordering[1:]]
+    return bool(np.all((step < bound) | (np.isinf(step) & np.isinf(bound))))
 
 
 def central_tiles(features: Any, tile_labels: np.ndarray, n_clusters: int,
@@ -131,27 +219,32 @@ def _label_blocks(features: Any, tile_labels: np.ndarray, block_rows: int
 
 def cluster_som_store(som_store: str | Path, features_store: str | Path,
                       library_store: str | Path, out_store: str | Path,
-                      montage_dir: str | Path, params: OpticsParams) -> NodeClusters:
+                      montage_dir: str | Path, params: OpticsParams,
+                      progress: bool = False) -> NodeClusters:
     """Cluster the map's codebook and write ``results/clusters/clusters.zarr`` and montages.
 
     The store holds ``node_label[node]``, ``tile_label[tile]``, the OPTICS
     ``ordering``, ``reachability`` and ``core_distance`` per node,
     ``central_tile[cluster, k]`` (library rows of the montage, -1 pads) and the
-    tiles' ``hash`` and ``split``. Montages go to
-    ``montage_dir/cluster_NNNN.png``, one per cluster.
+    tiles' ``hash`` and ``split``; its attributes say how many neighbours a node the
+    graph OPTICS ran on held (``optics_neighbours``) and whether the result is OPTICS'
+    on all pairs (``optics_exact``). Montages go to
+    ``montage_dir/cluster_NNNN.png``, one per cluster. ``progress`` shows the
+    neighbour search's progress.
     """
     som = open_group(som_store)
     rows, columns = int(som.attrs["rows"]), int(som.attrs["columns"])
     codebook = som["codebook"][:].reshape(rows * columns, -1)
     bmu = som["bmu"][:]
-    nodes = cluster_codebook(codebook, params)
+    nodes = cluster_codebook(codebook, params, progress=progress)
     tile_labels = nodes.labels[bmu] if len(bmu) else np.zeros(0, np.int32)
     features = FeatureView(features_store, FeatureSpace.of_som(som))
     central = central_tiles(features, tile_labels, nodes.n_clusters, params.montage_tiles)
     noise_tiles = float((tile_labels < 0).mean()) if len(tile_labels) else 0.0
     attrs = {"n_clusters": nodes.n_clusters, "rows": rows, "columns": columns,
              "noise_node_share": float((nodes.labels < 0).mean()),
-             "noise_tile_share": noise_tiles, "optics": asdict(params), "som": str(som_store)}
+             "noise_tile_share": noise_tiles, "optics": asdict(params), "som": str(som_store),
+             "optics_neighbours": nodes.neighbours, "optics_exact": nodes.exact}
     with atomic_store(out_store) as tmp:
         group = create_group(tmp, attrs)
         write_array(group, "node_label", nodes.labels, ("node",))
