@@ -18,7 +18,7 @@ start-up weighs least and a cap (a sample of tiles, a memory budget) already sho
 The reference each rule is held against is linear growth (exponent 1): a rule
 growing faster is where the full size breaks. Sizes run the demo's 15 × 20 SOM; the
 original's 200 × 300 map is measured on its own by bench/som.py, and OPTICS over its
-60,000 codebook vectors is not projected here.
+60,000 codebook vectors by bench/optics.py.
 
 Run:  python bench/scale.py [--sizes 0.25 0.5 1 2] [--cores 2] [--root /tmp/cryolearn-scale]
       python bench/scale.py --analyse-only
@@ -65,6 +65,7 @@ SIZES: dict[str, dict] = {
     "1": {},
     "2": {"flights": 2, "tracks": 2},
     "4": {"flights": 4, "tracks": 4},
+    "16": {"flights": 16, "tracks": 16},
 }
 #: the original's problem (issue 23): unique tiles in the SOM, shots matched
 FULL = {"tiles": 212_534, "shots": 1_000_000}

@@ -103,7 +103,9 @@ def neighbour_graph(codebook: np.ndarray, n_neighbors: int, block_rows: int = 40
                       disable=not progress):
         rows = slice(start, min(n, start + block_rows))
         distance[rows], index[rows] = search.kneighbors(codebook[rows])
-    indptr = np.arange(n + 1, dtype=np.int64) * n_neighbors
+    # int32 pointers where they fit: with int64 ones scipy widens the indices too
+    pointer = np.int32 if n * n_neighbors < np.iinfo(np.int32).max else np.int64
+    indptr = np.arange(n + 1, dtype=pointer) * n_neighbors
     return sparse.csr_matrix((distance.ravel(), index.ravel(), indptr), shape=(n, n))
 
 
