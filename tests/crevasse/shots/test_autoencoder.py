@@ -79,6 +79,8 @@ def test_shapes_and_pooling_check():
     assert model(torch.zeros(3, 544)).shape == (3, 544)
     with pytest.raises(ValueError, match="divisible"):
         AutoencoderShape(n_samples=540)
+    with pytest.raises(ValueError, match="autoencoder.precision must be one of"):
+        TrainingConfig(precision="float16")
 
 
 def test_short_training_reduces_validation_loss(library, dist):

@@ -41,7 +41,7 @@ from cryolearn.crevasse.shots.augment import (
     read_distributions,
 )
 from cryolearn.io.zarrstore import atomic_store, create_group, open_group, write_array
-from cryolearn.nn.precision import mixed_forward, training_dtype
+from cryolearn.nn.precision import PRECISIONS, mixed_forward, training_dtype
 from cryolearn.nn.training import (
     atomic_torch_save,
     data_digest,
@@ -140,6 +140,11 @@ class TrainingConfig:
     seed: int = 0
     shape: dict = field(default_factory=dict)
     precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"autoencoder.precision must be one of {PRECISIONS}, "
+                             f"got {self.precision!r}")
 
     def fingerprint(self, data_digest: str) -> str:
         """Identifies a training run: a checkpoint resumes only the same run.
