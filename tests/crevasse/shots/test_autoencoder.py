@@ -79,7 +79,7 @@ def test_shapes_and_pooling_check():
     assert model(torch.zeros(3, 544)).shape == (3, 544)
     with pytest.raises(ValueError, match="divisible"):
         AutoencoderShape(n_samples=540)
-    with pytest.raises(ValueError, match="autoencoder.precision must be one of"):
+    with pytest.raises(ValueError, match=r"autoencoder\.precision must be one of"):
         TrainingConfig(precision="float16")
 
 
