@@ -106,6 +106,10 @@ MEMORY_CAPS = {
     "denoise_shots": (_default(denoise, "batch_size"), "the network's batch of shots"),
     # central tiles are found in two passes over blocks of tiles
     "cluster_som": (_default(central_tiles, "block_rows"), "the central tiles' blocks"),
+    # a pulse's examples come from at most this many tiles, degraded at once: beyond
+    # it only the tiles' energy histograms grow (544 float32, 2 KB a tile)
+    "train_classifier": (DEMO["classifier"]["examples"]["max_tiles_per_pulse"],
+                         "classifier.examples.max_tiles_per_pulse: a pulse's examples"),
 }
 METRICS = ("wall_s", "cpu_s", "max_rss_mb")
 #: Snakemake samples a job's memory about once a second: a job this short may be read
