@@ -27,7 +27,7 @@ from sklearn.metrics import roc_auc_score
 
 from cryolearn.constants import LEAD_NS, PULSE_FWHM_NS
 from cryolearn.crevasse.classify.training import ExampleSettings, shot_features
-from cryolearn.crevasse.matching.match import library_split_rows
+from cryolearn.crevasse.matching.match import library_split_rows, sample_generator, sample_rows
 from cryolearn.crevasse.shots.augment import (
     EmpiricalDistributions,
     background_subtracted,
@@ -242,12 +242,10 @@ def score_on_synthetic_shots(
                                                              strict=True)]
     counts = np.array([shots["waveform"].shape[0] for shots, _ in groups])
     share = min(1.0, max_shots / max(1, counts.sum()))
-    rng = np.random.default_rng([seed, 1])  # apart from the degradations' stream
+    rng = sample_generator(seed)
     inputs, targets = [], []
     for (shots, truth), count in zip(groups, counts, strict=True):
-        rows = np.arange(count)
-        if share < 1.0:
-            rows = np.sort(rng.choice(count, round(share * count), replace=False))
+        rows = sample_rows(np.arange(count), round(share * count), rng)
         at = truth_rows_for_shots(shots, truth)[rows]
         signal = background_subtracted(
             shots["waveform"].get_orthogonal_selection((rows, slice(None))),

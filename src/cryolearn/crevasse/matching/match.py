@@ -246,10 +246,22 @@ def library_split_rows(library_store: str | Path, split: str = "train",
     holds more (only those are read)."""
     group = open_group(library_store)
     rows = np.flatnonzero(np.asarray(group["split"][:], dtype=object) == split)
-    if at_most is not None and len(rows) > at_most:
-        # a stream of its own, apart from draws a caller makes from the same seed
-        rows = np.sort(np.random.default_rng([seed, 1]).choice(rows, at_most, replace=False))
+    if at_most is not None:
+        rows = sample_rows(rows, at_most, sample_generator(seed))
     return rows, group["waveform"].get_orthogonal_selection((rows, slice(None)))
+
+
+def sample_generator(seed: int) -> np.random.Generator:
+    """The generator of an evaluation's samples of rows: a stream of its own, apart from
+    the draws a caller makes from the same seed."""
+    return np.random.default_rng([seed, 1])
+
+
+def sample_rows(rows: np.ndarray, at_most: int, rng: np.random.Generator) -> np.ndarray:
+    """``rows`` if they are at most ``at_most``, else a sorted random sample of that many."""
+    if len(rows) <= at_most:
+        return rows
+    return np.sort(rng.choice(rows, at_most, replace=False))
 
 
 def build_index(library_store: str | Path, out_folder: str | Path, *, sigma_bins: float,

@@ -12,7 +12,8 @@ many as ``clusters.graph_memory_mb`` holds, searched in blocks of rows by
 scikit-learn's brute-force search (matrix products) and handed to scikit-learn's
 OPTICS as a precomputed sparse graph. On the features themselves OPTICS computes
 one node's distances to all others at every step, a pass over the codebook per
-node: about 18 hours for the original's 60,000 nodes on 2 cores
+node: about 19 hours for the original's 60,000 nodes on 2 cores, against 7
+minutes on the table
 (``bench/optics.py``). One table also makes OPTICS' ties exact: the reachability
 of a node's ``min_samples``-th neighbour equals its core distance bit for bit, where
 two separate distance computations disagree in the last bits and break such ties
