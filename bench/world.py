@@ -1,14 +1,13 @@
-"""Synthetic-world benchmarks: the compiled world against its array form, side by side.
+"""Synthetic-world benchmarks: the fused world against its composed form, side by side.
 
-The world's random fields (lattice hashes, value noise and its fractal sums, the
-Worley search for zones) and its crevasse sets run in compiled kernels
-(:mod:`cryolearn.synth._noise_kernel`); their array forms (``hash_uniform_arrays``,
-``value_noise_arrays``, ``fractal_noise_arrays``, ``crevasse_set_arrays`` and the
-3 × 3 search as array expressions, this file's ``nearest_zone_arrays``) are the
-reference. They give the same numbers bit for bit, but for the last bit of a power
-in the crevasse walls (``tests/synth/test_noise.py``).
+``SyntheticWorld.evaluate`` draws each zone's parameters once and evaluates the points
+in one compiled pass (:mod:`cryolearn.synth._world_kernel`);
+``SyntheticWorld.evaluate_composed`` is the same arithmetic as array expressions per
+surface class around smaller kernels (the world's form before 2026-12-04), the
+reference it is checked against (``tests/synth/test_world_kernel.py``: the same
+classes, elevations within picometres).
 
-(a) pixels/s of ``SyntheticWorld.evaluate`` on a 0.5 m grid (what ``synth_flight_*``
+(a) pixels/s of evaluating a 0.5 m grid in blocks of rows (what ``synth_flight_*``
     renders), over the interior and over the outlet trunk;
 (b) shots/s of ``simulate_campaign`` on the demo's three 22 km tracks (what
     ``synth_glas`` does per campaign: footprints rendered from the world, waveforms,
@@ -31,9 +30,6 @@ import numba
 import numpy as np
 import yaml
 
-import cryolearn.synth.noise as noise
-import cryolearn.synth.trunk as trunk_module
-import cryolearn.synth.world as world_module
 from cryolearn.crevasse.library.forward import forward_model
 from cryolearn.synth.glas import (
     Instrument,
@@ -44,48 +40,15 @@ from cryolearn.synth.glas import (
 from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 
-def nearest_zone_arrays(xw: np.ndarray, yw: np.ndarray, size: float, seed: int, salt_x: int,
-                        salt_y: int) -> tuple[np.ndarray, np.ndarray]:
-    """The 3 × 3 Worley search as array expressions (the reference)."""
-    ix = np.floor(xw / size).astype(np.int64)
-    iy = np.floor(yw / size).astype(np.int64)
-    best = np.full(np.shape(xw), np.inf)
-    zx, zy = ix.copy(), iy.copy()
-    for di in (-1, 0, 1):
-        for dj in (-1, 0, 1):
-            cx = (ix + di + 0.1 + 0.8 * noise.hash_uniform_arrays(ix + di, iy + dj, seed,
-                                                                   salt_x)) * size
-            cy = (iy + dj + 0.1 + 0.8 * noise.hash_uniform_arrays(ix + di, iy + dj, seed,
-                                                                   salt_y)) * size
-            d2 = (xw - cx) ** 2 + (yw - cy) ** 2
-            closer = d2 < best
-            best = np.where(closer, d2, best)
-            zx = np.where(closer, ix + di, zx)
-            zy = np.where(closer, iy + dj, zy)
-    return zx, zy
-
-
 @contextlib.contextmanager
-def array_world() -> Iterator[None]:
-    """Swap the compiled kernels for their array forms wherever the world calls them."""
-    saved = (noise.value_noise, world_module.value_noise, world_module.hash_uniform,
-             trunk_module.hash_uniform, world_module.nearest_zone, world_module.fractal_noise,
-             world_module.SyntheticWorld._crevasse_set)
-
-    def crevasse_set(self, *args, **kwargs):
-        return world_module.crevasse_set_arrays(self.params.seed, *args, **kwargs)
-
-    noise.value_noise = world_module.value_noise = noise.value_noise_arrays
-    world_module.hash_uniform = trunk_module.hash_uniform = noise.hash_uniform_arrays
-    world_module.nearest_zone = nearest_zone_arrays
-    world_module.fractal_noise = noise.fractal_noise_arrays
-    world_module.SyntheticWorld._crevasse_set = crevasse_set
+def composed_world() -> Iterator[None]:
+    """Evaluate the world in its composed form wherever it is evaluated."""
+    fused = SyntheticWorld.evaluate
+    SyntheticWorld.evaluate = SyntheticWorld.evaluate_composed
     try:
         yield
     finally:
-        (noise.value_noise, world_module.value_noise, world_module.hash_uniform,
-         trunk_module.hash_uniform, world_module.nearest_zone, world_module.fractal_noise,
-         world_module.SyntheticWorld._crevasse_set) = saved
+        SyntheticWorld.evaluate = fused
 
 
 def evaluate_rate(world: SyntheticWorld, x0: float, y0: float, n_pixels: int) -> float:
@@ -127,16 +90,16 @@ def main() -> None:
     rows = []
     for name, (x0, y0) in sites.items():
         ours = evaluate_rate(world, x0, y0, args.pixels)
-        with array_world():
+        with composed_world():
             reference = evaluate_rate(world, x0, y0, args.pixels)
         rows.append((f"(a) world, {name} (pixels/s)", args.pixels, ours, reference))
     ours, n = campaign_rate(config, args.tracks)
-    with array_world():
+    with composed_world():
         reference, _ = campaign_rate(config, args.tracks)
     rows.append(("(b) one campaign's shots (shots/s)", n, ours, reference))
     print(f"### {date.today()}, {platform.machine()}, Python {platform.python_version()}, "
           f"numpy {np.__version__}, numba {numba.__version__}\n")
-    print("| comparison | n | ours | array form | ours faster by |")
+    print("| comparison | n | fused | composed | fused faster by |")
     print("| --- | --- | --- | --- | --- |")
     for name, n, a, b in rows:
         print(f"| {name} | {n:,} | {a:,.0f} | {b:,.0f} | {a / b:.1f}x |")

@@ -100,9 +100,43 @@ def nearest_zone_kernel(xw: np.ndarray, yw: np.ndarray, size: float, salted_x: n
                         salted_y: np.uint64) -> tuple[np.ndarray, np.ndarray]:
     """Lattice cell (zx, zy) of the nearest jittered zone centre among the 3 × 3 cells
     around each flat point (a Worley search); ties keep the first in (di, dj) order."""
+    zx = np.empty(xw.shape[0], np.int64)
+    zy = np.empty(xw.shape[0], np.int64)
+    nearest_zone_into(xw, yw, size, salted_x, salted_y, zx, zy)
+    return zx, zy
+
+
+@numba.njit(error_model="numpy")
+def nearest_zone_in_cell(xw: np.ndarray, yw: np.ndarray, ix: np.int64, iy: np.int64,
+                         size: float, salted_x: np.uint64, salted_y: np.uint64,
+                         zx: np.ndarray, zy: np.ndarray) -> None:
+    """:func:`nearest_zone_into` for points that all lie in lattice cell (ix, iy): the
+    nine candidate centres are the same for all, so the search vectorises."""
+    cx = np.empty(9)
+    cy = np.empty(9)
+    c = 0
+    for di in range(-1, 2):
+        for dj in range(-1, 2):
+            cx[c] = (ix + di + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_x)) * size
+            cy[c] = (iy + dj + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_y)) * size
+            c += 1
+    for k in range(xw.shape[0]):
+        best = np.inf
+        found = 0
+        for c in range(9):
+            d2 = (xw[k] - cx[c]) ** 2 + (yw[k] - cy[c]) ** 2
+            closer = d2 < best
+            best = d2 if closer else best
+            found = c if closer else found
+        zx[k] = ix + found // 3 - 1
+        zy[k] = iy + found % 3 - 1
+
+
+@numba.njit(error_model="numpy")
+def nearest_zone_into(xw: np.ndarray, yw: np.ndarray, size: float, salted_x: np.uint64,
+                      salted_y: np.uint64, zx: np.ndarray, zy: np.ndarray) -> None:
+    """:func:`nearest_zone_kernel` into given outputs."""
     n = xw.shape[0]
-    zx = np.empty(n, np.int64)
-    zy = np.empty(n, np.int64)
     # the nine candidate centres of the last point's cell, reused while points stay in it
     centres = np.empty((9, 2), np.float64)
     last_x = np.int64(0)
@@ -121,21 +155,42 @@ def nearest_zone_kernel(xw: np.ndarray, yw: np.ndarray, size: float, salted_x: n
                     centres[c, 1] = (iy + dj + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_y)
                                      ) * size
                     c += 1
+        # branch-free: the nearest of the nine, the first of equals
         best = np.inf
-        bx = ix
-        by = iy
-        c = 0
-        for di in range(-1, 2):
-            for dj in range(-1, 2):
-                d2 = (xw[k] - centres[c, 0]) ** 2 + (yw[k] - centres[c, 1]) ** 2
-                if d2 < best:
-                    best = d2
-                    bx = ix + di
-                    by = iy + dj
-                c += 1
-        zx[k] = bx
-        zy[k] = by
-    return zx, zy
+        found = 0
+        for c in range(9):
+            d2 = (xw[k] - centres[c, 0]) ** 2 + (yw[k] - centres[c, 1]) ** 2
+            closer = d2 < best
+            best = d2 if closer else best
+            found = c if closer else found
+        zx[k] = ix + found // 3 - 1
+        zy[k] = iy + found % 3 - 1
+
+
+@numba.njit(inline="always", error_model="numpy")
+def crevasse_geometry(x: float, y: float, sin_theta: float, cos_theta: float, spacing: float,
+                      width: float, meander: float, salted_k: np.uint64,
+                      salted_seg: np.uint64) -> tuple[np.int64, float, float, float, float]:
+    """One set of parallel crevasses at one point, given the value of its meander's
+    noise there (160 m): the crevasse index k, the position across its block t, the
+    distance from its axis over its half-width r, its depth draw and its segment's
+    taper (0 on a closed segment)."""
+    across = -x * sin_theta + y * cos_theta
+    along = x * cos_theta + y * sin_theta
+    across = across + 0.25 * spacing * meander
+    pos = across / spacing
+    k = np.int64(np.floor(pos))
+    t = pos - k - 0.5
+    kw = _hash(k, k, salted_k)
+    half_width = 0.5 * width * (0.6 + 0.8 * kw)
+    seg_len = 60.0 + 200.0 * _hash(k, k + 7, salted_seg)
+    offset = seg_len * _hash(k, k - 7, salted_seg)
+    seg_pos = (along + offset) / seg_len
+    seg = np.int64(np.floor(seg_pos))
+    open_seg = np.float64(_hash(k, seg, salted_seg) < 0.8)
+    frac = seg_pos - seg
+    taper = min(max(min(frac, 1.0 - frac) * seg_len / 25.0, 0.0), 1.0)
+    return (k, t, abs(t) * spacing / half_width, _hash(k, -k, salted_k), taper * open_seg)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -143,11 +198,9 @@ def crevasse_set_kernel(x: np.ndarray, y: np.ndarray, sin_theta: np.ndarray,
                         cos_theta: np.ndarray, spacing: np.ndarray, width: np.ndarray,
                         salted_meander: np.uint64, salted_k: np.uint64, salted_seg: np.uint64
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The geometry of one set of parallel crevasses at flat points
-    (``SyntheticWorld._crevasse_set``), branch-free so that it vectorises: the crevasse
-    index k, the position across its block t, the distance from its axis over its
-    half-width r, its depth draw and its segment's taper (0 on a closed segment).
-    The powers of the wall profile and depth draw are left to the caller."""
+    """:func:`crevasse_geometry` at flat points (``SyntheticWorld._crevasse_set``),
+    branch-free so that it vectorises. The powers of the wall profile and depth draw
+    are left to the caller."""
     n_points = x.shape[0]
     k_out = np.empty(n_points, np.int64)
     t_out = np.empty(n_points, np.float64)
@@ -155,24 +208,7 @@ def crevasse_set_kernel(x: np.ndarray, y: np.ndarray, sin_theta: np.ndarray,
     kd_out = np.empty(n_points, np.float64)
     taper_out = np.empty(n_points, np.float64)
     for n in range(n_points):
-        across = -x[n] * sin_theta[n] + y[n] * cos_theta[n]
-        along = x[n] * cos_theta[n] + y[n] * sin_theta[n]
-        across = across + 0.25 * spacing[n] * _value_noise(x[n], y[n], 160.0, salted_meander)
-        pos = across / spacing[n]
-        k = np.int64(np.floor(pos))
-        t = pos - k - 0.5
-        kw = _hash(k, k, salted_k)
-        half_width = 0.5 * width[n] * (0.6 + 0.8 * kw)
-        seg_len = 60.0 + 200.0 * _hash(k, k + 7, salted_seg)
-        offset = seg_len * _hash(k, k - 7, salted_seg)
-        seg_pos = (along + offset) / seg_len
-        seg = np.int64(np.floor(seg_pos))
-        open_seg = np.float64(_hash(k, seg, salted_seg) < 0.8)
-        frac = seg_pos - seg
-        taper = min(max(min(frac, 1.0 - frac) * seg_len / 25.0, 0.0), 1.0)
-        k_out[n] = k
-        t_out[n] = t
-        r_out[n] = abs(t) * spacing[n] / half_width
-        kd_out[n] = _hash(k, -k, salted_k)
-        taper_out[n] = taper * open_seg
+        k_out[n], t_out[n], r_out[n], kd_out[n], taper_out[n] = crevasse_geometry(
+            x[n], y[n], sin_theta[n], cos_theta[n], spacing[n], width[n],
+            _value_noise(x[n], y[n], 160.0, salted_meander), salted_k, salted_seg)
     return k_out, t_out, r_out, kd_out, taper_out

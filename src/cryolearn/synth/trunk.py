@@ -112,10 +112,15 @@ def _smoothstep(t: np.ndarray) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
+def meander_phase(seed: int) -> float:
+    """Phase (radians) of the trunk centre line's meander in the world of ``seed``."""
+    return 2.0 * np.pi * float(hash_uniform(np.int64(0), np.int64(0), seed, _S_TRUNK_MEANDER))
+
+
 def centre_offset(trunk: TrunkParams, along: np.ndarray, y: np.ndarray, seed: int
                   ) -> np.ndarray:
     """Signed distance (m) of points from the trunk's meandering centre line, in northing."""
-    phase = 2.0 * np.pi * float(hash_uniform(np.int64(0), np.int64(0), seed, _S_TRUNK_MEANDER))
+    phase = meander_phase(seed)
     meander = trunk.meander_m * np.sin(2.0 * np.pi * np.asarray(along) / 8000.0 + phase)
     return np.asarray(y) - (trunk.centre_y_m + meander)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +104,19 @@ def footprint_open_crevasse_share(
     return np.einsum("nij,ij->n", (np.asarray(depth) >= open_depth_m).astype(np.float64), w)
 
 
+@lru_cache(maxsize=4)
+def _plane_projector(size: int, pixel_m: float, sigma_m: float
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The footprint weights, the plane's design (1, x, y) of a tile's pixels and the
+    weighted least-squares projector onto its coefficients, (3, size²)."""
+    w = footprint_weights(size, pixel_m, sigma_m).ravel()
+    c = (np.arange(size) + 0.5 - size / 2) * pixel_m
+    gx, gy = np.meshgrid(c, c)
+    design = np.column_stack([np.ones(size * size), gx.ravel(), gy.ravel()])
+    root = np.sqrt(w)
+    return w, design, np.linalg.pinv(design * root[:, None]) * root
+
+
 def footprint_relief(heights: np.ndarray, pixel_m: float = TILE_PIXEL_M,
                      sigma_m: float = FOOTPRINT_SIGMA_M) -> np.ndarray:
     """Footprint-weighted standard deviation of each tile's heights about its plane.
@@ -115,15 +129,10 @@ def footprint_relief(heights: np.ndarray, pixel_m: float = TILE_PIXEL_M,
     (n,) float64, metres
     """
     n, size, _ = heights.shape
-    w = footprint_weights(size, pixel_m, sigma_m).ravel()
-    c = (np.arange(size) + 0.5 - size / 2) * pixel_m
-    gx, gy = np.meshgrid(c, c)
-    design = np.column_stack([np.ones(size * size), gx.ravel(), gy.ravel()])
-    root = np.sqrt(w)[:, None]
+    w, design, projector = _plane_projector(size, float(pixel_m), float(sigma_m))
     z = np.asarray(heights, np.float64).reshape(n, -1).T
-    coef, *_ = np.linalg.lstsq(design * root, z * root, rcond=None)
-    residual = z - design @ coef
-    return np.sqrt((w[:, None] * residual ** 2).sum(axis=0) / w.sum())
+    residual = z - design @ (projector @ z)
+    return np.sqrt((w @ residual ** 2) / w.sum())
 
 
 def class_fractions_for_hashes(

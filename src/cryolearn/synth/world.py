@@ -28,22 +28,25 @@ observed by Colgan et al. (2011). No crevasses form above
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
+from cryolearn.synth import _world_kernel as kernel
 from cryolearn.synth._noise_kernel import crevasse_set_kernel
 from cryolearn.synth.noise import (
+    _octaves,
     _salted,
     fractal_noise,
     hash_uniform,
-    nearest_zone,
     value_noise,
 )
 from cryolearn.synth.trunk import (
     TrunkParams,
     crevasse_direction,
     margin_side,
+    meander_phase,
     surface_drop,
     trunk_weight,
 )
@@ -128,19 +131,36 @@ class WorldParams:
 
 @dataclass
 class _Zones:
-    """Per-point zone identity and parameters (all arrays of the points' shape), and the
-    distinct zones of a call, from which per-zone quantities are gathered."""
+    """The distinct zones of a call's points and, for each point, its zone's position
+    among them; per-point identity and parameters are gathered when asked for."""
 
-    cx: np.ndarray
-    cy: np.ndarray
-    code: np.ndarray
-    trunk: np.ndarray  #: the zone is trunk ice (its class and crevasses are the trunk's)
     index: np.ndarray  #: per point, its zone's position among the distinct zones
     cell_x: np.ndarray  #: lattice cells of the distinct zones
     cell_y: np.ndarray
     centre_x: np.ndarray  #: centres of the distinct zones, metres
     centre_y: np.ndarray
+    zone_code: np.ndarray  #: class codes of the distinct zones
     zone_trunk: np.ndarray  #: whether each distinct zone is trunk ice
+
+    @cached_property
+    def cx(self) -> np.ndarray:
+        """Per point, its zone's centre (x)."""
+        return self.centre_x[self.index]
+
+    @cached_property
+    def cy(self) -> np.ndarray:
+        """Per point, its zone's centre (y)."""
+        return self.centre_y[self.index]
+
+    @cached_property
+    def code(self) -> np.ndarray:
+        """Per point, its zone's class code."""
+        return self.zone_code[self.index]
+
+    @cached_property
+    def trunk(self) -> np.ndarray:
+        """Per point, whether its zone is trunk ice (its class and crevasses the trunk's)."""
+        return self.zone_trunk[self.index]
 
     def gather(self, per_zone: np.ndarray, sel: np.ndarray) -> np.ndarray:
         """Values of the distinct zones at the selected points."""
@@ -160,12 +180,18 @@ class SyntheticWorld:
         self._class_cdf = _class_cdf(self.params.class_weights, "world")
         trunk = self.params.trunk
         self._trunk_cdf = _class_cdf(trunk.class_weights, "trunk") if trunk else None
+        self._kernel_keys = self._salted_keys()
+        self._kernel_octaves = self._octave_tables()
 
     # ------------------------------------------------------------------ public
     def evaluate(
         self, x: np.ndarray, y: np.ndarray, year: float, *, crevasse_depth: bool = False
     ) -> tuple[np.ndarray, ...]:
         """Surface elevation and surface class at points, in a given year.
+
+        Each zone's parameters are drawn once, and the points are evaluated in one
+        compiled pass (:mod:`cryolearn.synth._world_kernel`); :meth:`evaluate_composed`
+        is the same arithmetic as array expressions, its reference.
 
         Parameters
         ----------
@@ -181,11 +207,22 @@ class SyntheticWorld:
             surface lies below the ice between the crevasses of its set, in active
             crevassed zones; 0 on that ice, on closed segments and elsewhere
         """
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        shape = np.broadcast(x, y).shape
-        x = np.broadcast_to(x, shape).ravel()
-        y = np.broadcast_to(y, shape).ravel()
+        x, y, shape = _flat_points(x, y)
+        zones = self._zones(x, y)
+        elevation, surface_class, open_depth = kernel.evaluate_points(
+            x, y, zones.index, zones.zone_code, self._zone_table(zones),
+            self._kernel_constants(year), self._kernel_keys, *self._kernel_octaves)
+        if crevasse_depth:
+            return (elevation.reshape(shape), surface_class.reshape(shape),
+                    open_depth.reshape(shape))
+        return elevation.reshape(shape), surface_class.reshape(shape)
+
+    def evaluate_composed(
+        self, x: np.ndarray, y: np.ndarray, year: float, *, crevasse_depth: bool = False
+    ) -> tuple[np.ndarray, ...]:
+        """:meth:`evaluate` as array expressions per class around smaller kernels: the
+        reference of its compiled pass."""
+        x, y, shape = _flat_points(x, y)
         z = self.regional_elevation(x, y)
         zones = self._zones(x, y)
         surface_class = np.zeros(x.shape, dtype=np.uint8)
@@ -240,15 +277,121 @@ class SyntheticWorld:
         codes = [CLASS_CODE[n] for n in CREVASSED_CLASSES]
         return float(np.isin(cls, codes).mean())
 
+    # ------------------------------------------------------- the compiled pass
+    def _salted_keys(self) -> np.ndarray:
+        """The salted keys of the compiled pass, in the order of ``kernel.KEYS``."""
+        salts = {"orientation": _S_ORIENT_FIELD, "meander_1": 100 + _S_MEANDER,
+                 "crevasse_1": 100 + _S_CREV_K, "segment_1": 100 + _S_CREV_SEG,
+                 "meander_2": 200 + _S_MEANDER, "crevasse_2": 200 + _S_CREV_K,
+                 "segment_2": 200 + _S_CREV_SEG, "heave": _S_HEAVE,
+                 "heave_tilt": _S_HEAVE + 1, "block_lift": _S_BLOCK,
+                 "block_tilt_x": _S_BLOCK + 1, "block_tilt_y": _S_BLOCK + 2,
+                 "channel_meander": _S_MEANDER, "lake_shore": _S_FEATURE,
+                 "ridge_warp": _S_HUMMOCK}
+        return np.array([_salted(self.params.seed, salts[name]) for name in kernel.KEYS],
+                        dtype=np.uint64)
+
+    def _octave_tables(self) -> tuple[np.ndarray, ...]:
+        """Wavelengths, amplitudes, salted keys and norms of the fractal fields of the
+        compiled pass (rows in the order of ``kernel.FRACTALS``)."""
+        fields = {"undulation": (self.params.undulation_wavelength_m, _S_REGIONAL, 0.35),
+                  "roughness": (6.0, _S_ROUGH, 0.5),
+                  "envelope": (420.0, _S_ENVELOPE, 0.5),
+                  "hummocks": (30.0, _S_HUMMOCK + 2, 0.5)}
+        shape = (len(kernel.FRACTALS), max(kernel.FRACTAL_OCTAVES))
+        waves, amps = np.ones(shape), np.zeros(shape)
+        keys, norms = np.zeros(shape, dtype=np.uint64), np.zeros(len(kernel.FRACTALS))
+        for row, name in enumerate(kernel.FRACTALS):
+            wavelength, salt, persistence = fields[name]
+            layers, norms[row] = _octaves(wavelength, salt, kernel.FRACTAL_OCTAVES[row],
+                                          persistence)
+            for o, (wavelength, amplitude, salt) in enumerate(layers):
+                waves[row, o], amps[row, o] = wavelength, amplitude
+                keys[row, o] = _salted(self.params.seed, salt)
+        return waves, amps, keys, norms
+
+    def _kernel_constants(self, year: float) -> np.ndarray:
+        """The world's scalars in ``year``, in the order of ``kernel.CONSTANTS``."""
+        p = self.params
+        values = dict.fromkeys(kernel.CONSTANTS, 0.0)
+        values.update(
+            origin_x=p.origin_x_m, base_elevation=p.base_elevation_m,
+            slope=np.tan(np.radians(p.regional_slope_deg)),
+            undulation_amplitude=p.undulation_amplitude_m, roughness=p.roughness_m,
+            envelope_threshold=(p.crevasse_envelope_threshold
+                                - p.crevasse_envelope_drift_per_year * (year - p.reference_year)),
+            envelope_shift=p.crevasse_migration_m_per_year * (year - p.reference_year))
+        t = p.trunk
+        if t is not None:
+            scale = t.steepening_m / 4.0
+            extra = np.tan(np.radians(t.slope_deg)) - np.tan(np.radians(p.regional_slope_deg))
+            values.update(
+                has_trunk=1.0, head=t.head_m, transition=t.transition_m,
+                centre_y=t.centre_y_m, meander=t.meander_m, meander_phase=meander_phase(p.seed),
+                half_width=0.5 * t.width_m, margin=t.margin_m, extra_scale=extra * scale,
+                drop_scale=scale, trough=t.trough_m, heave=t.heave, heave_tilt=t.heave_tilt)
+        return np.array([values[name] for name in kernel.CONSTANTS], dtype=np.float64)
+
+    def _zone_table(self, zones: _Zones) -> np.ndarray:
+        """Per distinct zone, the parameters of its relief (``kernel.ZONE_COLUMNS``)."""
+        u = self._distinct_zone_uniform
+        table = np.zeros((len(zones.cell_x), len(kernel.ZONE_COLUMNS)))
+
+        def put(**columns: np.ndarray | float) -> None:
+            for name, values in columns.items():
+                table[:, kernel.ZONE_COLUMNS.index(name)] = values
+
+        trunk = self.params.trunk
+        in_trunk = zones.zone_trunk
+        put(centre_x=zones.centre_x, centre_y=zones.centre_y, trunk=in_trunk)
+        for name in CREVASSED_CLASSES:
+            rows = zones.zone_code == CLASS_CODE[name]
+            if rows.any():
+                values = self._crevasse_zone_parameters(name, zones)
+                for column, v in zip(("theta", "bend", "spacing", "width", "depth",
+                                      "exponent"), values, strict=True):
+                    table[rows, kernel.ZONE_COLUMNS.index(column)] = v[rows]
+        spacing, depth = table[:, kernel.Z_SPACING], table[:, kernel.Z_DEPTH]
+        cross_angle = np.radians(40.0 + 50.0 * u(zones, _S_CROSS))
+        put(cross_sin=np.sin(cross_angle), cross_cos=np.cos(cross_angle),
+            spacing2=spacing * (0.8 + 0.6 * u(zones, _S_CROSS + 50)),
+            spread=np.where(in_trunk, trunk.depth_spread if trunk else 0.4, 0.4),
+            skew=np.where(in_trunk, trunk.depth_skew if trunk else 0.0, 0.0),
+            lowered=np.where(in_trunk, trunk.activity if trunk else 0.0, 0.0),
+            lift=np.where(in_trunk, 0.15 * depth, 2.5))
+        gx, gy = self.regional_gradient(zones.centre_x, zones.centre_y)
+        norm = np.hypot(gx, gy) + 1e-12
+        put(flow_x=-gx / norm, flow_y=-gy / norm,
+            channel_wavelength=80.0 + 120.0 * u(zones, _S_FEATURE),
+            channel_amplitude=5.0 + 20.0 * u(zones, _S_FEATURE + 1),
+            channel_phase=2 * np.pi * u(zones, _S_FEATURE + 2),
+            channel_half_width=2.0 + 6.0 * u(zones, _S_FEATURE + 3),
+            channel_depth=1.0 + 3.0 * u(zones, _S_FEATURE + 4),
+            bowl_radius=40.0 + 80.0 * u(zones, _S_SIZE),
+            bowl_depth=2.0 + 4.0 * u(zones, _S_SIZE + 1),
+            moulin_radius=3.0 + 3.0 * u(zones, _S_SIZE + 2),
+            moulin_depth=8.0 + 7.0 * u(zones, _S_SIZE + 3),
+            ridge_wavelength=30.0 + 120.0 * u(zones, _S_HUMMOCK),
+            ridge_amplitude=0.5 + 2.0 * u(zones, _S_HUMMOCK + 1))
+        # a lake's water level stays below the lowest point of its rim (downslope)
+        radius = 70.0 + 130.0 * u(zones, _S_SIZE)
+        lake_depth = np.maximum(3.0 + 5.0 * u(zones, _S_SIZE + 1),
+                                2.5 * np.hypot(gx, gy) * radius)
+        centre_z = self.regional_elevation(zones.centre_x, zones.centre_y)
+        put(lake_radius=radius, lake_depth=lake_depth,
+            lake_level=centre_z - np.hypot(gx, gy) * radius - 0.2 * lake_depth)
+        return table
+
     # ----------------------------------------------------------------- zones
     def _zones(self, x: np.ndarray, y: np.ndarray) -> _Zones:
         p = self.params
         size = p.zone_size_m
         warp = 0.35 * size
         # zones are cells of (x / zone_aspect, y): zone_aspect times longer along flow
-        xw = x / p.zone_aspect + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_X)
-        yw = y + warp * value_noise(x, y, 1.7 * size, p.seed, _S_WARP_Y)
-        zx, zy = nearest_zone(xw, yw, size, p.seed, _S_JITTER_X, _S_JITTER_Y)
+        zx, zy = kernel.zone_cells(
+            x, y, float(p.zone_aspect), warp, 1.7 * size, size, _salted(p.seed, _S_WARP_X),
+            _salted(p.seed, _S_WARP_Y), _salted(p.seed, _S_JITTER_X),
+            _salted(p.seed, _S_JITTER_Y))
         # a zone's centre, class and trunk share are functions of its lattice cell
         # alone: evaluated once per zone (a frame holds millions of points and tens
         # of zones), the same numbers element by element
@@ -260,9 +403,8 @@ class SyntheticWorld:
         if p.trunk is not None:
             code, trunk = self._trunk_classes(code, ux, uy, cx, cy)
         code = self._apply_crevasse_limit(code, cx, cy)
-        return _Zones(cx=cx[inverse], cy=cy[inverse], code=code[inverse],
-                      trunk=trunk[inverse], index=inverse, cell_x=ux, cell_y=uy,
-                      centre_x=cx, centre_y=cy, zone_trunk=trunk)
+        return _Zones(index=inverse, cell_x=ux, cell_y=uy, centre_x=cx, centre_y=cy,
+                      zone_code=code, zone_trunk=trunk)
 
     def _trunk_classes(self, code: np.ndarray, zx: np.ndarray, zy: np.ndarray, cx: np.ndarray,
                        cy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -611,6 +753,22 @@ class SyntheticWorld:
         return ridges + hummocks
 
 
+def _flat_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Points as flat, writeable float64 arrays of their broadcast shape (one type for
+    the compiled pass), and that shape."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    shape = np.broadcast(x, y).shape
+
+    def flat(values: np.ndarray) -> np.ndarray:
+        if values.shape != shape:
+            values = np.broadcast_to(values, shape)
+        values = np.ascontiguousarray(values).ravel()
+        return values if values.flags.writeable else values.copy()
+
+    return flat(x), flat(y), shape
+
+
 def _class_cdf(weights: dict[str, float], what: str) -> np.ndarray:
     """Cumulative class shares from a weights mapping, checked."""
     unknown = set(weights) - set(SURFACE_CLASSES)
@@ -636,15 +794,13 @@ def _unique_cells(ix: np.ndarray, iy: np.ndarray) -> tuple[tuple[np.ndarray, np.
         return (ix, iy), np.zeros(0, dtype=np.intp)
     x0, y0 = ix.min(), iy.min()
     span = iy.max() - y0 + 1
-    key = (ix - x0) * span + (iy - y0)
     n_keys = int(ix.max() - x0 + 1) * int(span)
-    if n_keys > 4 * key.size:
-        keys, inverse = np.unique(key, return_inverse=True)
+    if n_keys > 4 * ix.size:
+        keys, inverse = np.unique((ix - x0) * span + (iy - y0), return_inverse=True)
         return (keys // span + x0, keys % span + y0), inverse.reshape(-1)
     # a call's points lie in a compact block of cells: count them instead of sorting
-    present = np.bincount(key, minlength=n_keys) > 0
-    keys = np.flatnonzero(present)
-    return (keys // span + x0, keys % span + y0), (np.cumsum(present) - 1)[key]
+    ux, uy, inverse = kernel.dense_cells(ix, iy, x0, y0, span, n_keys)
+    return (ux, uy), inverse
 
 
 def crevasse_set_arrays(
