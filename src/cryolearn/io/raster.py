@@ -13,7 +13,8 @@ from rasterio.transform import Affine
 
 def write_geotiff(path: str | Path, bands: Sequence[np.ndarray], *, transform: Affine,
                   crs: str, nodata: float, tags: Mapping[str, str] | None = None,
-                  names: Sequence[str] | None = None, compress: str = "deflate") -> None:
+                  names: Sequence[str] | None = None, compress: str = "deflate",
+                  options: Mapping[str, object] | None = None) -> None:
     """Write same-shape bands (in the first band's dtype) under a temporary name, then rename.
 
     Parameters
@@ -23,13 +24,14 @@ def write_geotiff(path: str | Path, bands: Sequence[np.ndarray], *, transform: A
     tags : dataset tags (strings)
     names : band descriptions, one per band
     compress : GDAL compression
+    options : further GDAL creation options (``predictor``, ``zstd_level``, …)
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     first = np.asarray(bands[0])
     profile = {"driver": "GTiff", "width": first.shape[1], "height": first.shape[0],
                "count": len(bands), "dtype": first.dtype, "crs": crs, "transform": transform,
-               "nodata": nodata, "compress": compress}
+               "nodata": nodata, "compress": compress, **(options or {})}
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with rasterio.open(tmp, "w", **profile) as dst:

@@ -45,25 +45,35 @@ def hash_kernel(i: np.ndarray, j: np.ndarray, salted: np.uint64) -> np.ndarray:
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _value_noise(x: float, y: float, wavelength_m: float, salted: np.uint64) -> float:
-    """Value noise at one point (branch-free, so that loops over points vectorise)."""
+def lattice_position(x: float, y: float, wavelength_m: float
+                     ) -> tuple[float, float, float, float]:
+    """A point's lattice cell (as floats) and its smoothstepped place within it."""
     fx = x / wavelength_m
     fy = y / wavelength_m
     ix = np.floor(fx)
     iy = np.floor(fy)
     tx = fx - ix
     ty = fy - iy
-    tx = tx * tx * (3.0 - 2.0 * tx)
-    ty = ty * ty * (3.0 - 2.0 * ty)
-    i = np.int64(ix)
-    j = np.int64(iy)
-    v00 = _hash(i, j, salted)
-    v10 = _hash(i + 1, j, salted)
-    v01 = _hash(i, j + 1, salted)
-    v11 = _hash(i + 1, j + 1, salted)
+    return ix, iy, tx * tx * (3.0 - 2.0 * tx), ty * ty * (3.0 - 2.0 * ty)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def interpolate_corners(v00: float, v10: float, v01: float, v11: float, tx: float,
+                        ty: float) -> float:
+    """Value noise in [-1, 1] from a cell's corner values and the smoothstepped place."""
     top = v00 + (v10 - v00) * tx
     bottom = v01 + (v11 - v01) * tx
     return 2.0 * (top + (bottom - top) * ty) - 1.0
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _value_noise(x: float, y: float, wavelength_m: float, salted: np.uint64) -> float:
+    """Value noise at one point (branch-free, so that loops over points vectorise)."""
+    ix, iy, tx, ty = lattice_position(x, y, wavelength_m)
+    i = np.int64(ix)
+    j = np.int64(iy)
+    return interpolate_corners(_hash(i, j, salted), _hash(i + 1, j, salted),
+                               _hash(i, j + 1, salted), _hash(i + 1, j + 1, salted), tx, ty)
 
 
 @numba.njit(cache=True, error_model="numpy")

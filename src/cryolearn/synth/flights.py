@@ -212,11 +212,14 @@ def write_frame(
     """Render one frame and write it and its truth raster (each atomically)."""
     elevation, truth, transform = render_frame(world, spec, index)
     tags = _provenance(world, spec, index)
+    # Zstandard at its fastest level, with the floating-point predictor: a frame
+    # written in a quarter of LZW's time and 40 % smaller (bench/README.md)
     write_geotiff(dem_path, [elevation], transform=transform, crs=DEM_CRS,
-                  nodata=DEM_NODATA, tags=tags, compress="lzw")
+                  nodata=DEM_NODATA, tags=tags, compress="zstd",
+                  options={"zstd_level": 1, "predictor": 3})
     classes = {"CLASS_NAMES": json.dumps(list(SURFACE_CLASSES))}
     write_geotiff(truth_path, [truth], transform=transform, crs=DEM_CRS,
-                  nodata=TRUTH_NODATA, tags={**tags, **classes}, compress="lzw")
+                  nodata=TRUTH_NODATA, tags={**tags, **classes}, compress="zstd")
     log.info("wrote %s (%d x %d px)", dem_path, elevation.shape[1], elevation.shape[0])
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import numba
 import numpy as np
 import rasterio
 from rasterio.transform import Affine
@@ -69,13 +70,20 @@ def footprint_class_fractions(
     (n, len(SURFACE_CLASSES)) float64; rows sum to 1 minus the unknown share
     """
     n, size, _ = classes.shape
-    k = len(SURFACE_CLASSES)
     w = footprint_weights(size, pixel_m, sigma_m).ravel()
-    codes = classes.reshape(n, -1).astype(np.intp)
-    known = codes < k
-    idx = np.where(known, codes, k) + (np.arange(n) * (k + 1))[:, None]
-    frac = np.bincount(idx.ravel(), np.tile(w, n), n * (k + 1)).reshape(n, k + 1)
-    return frac[:, :k]
+    codes = np.ascontiguousarray(classes, dtype=np.uint8).reshape(n, -1)
+    return _weight_per_class(codes, w, len(SURFACE_CLASSES))
+
+
+@numba.njit(cache=True)
+def _weight_per_class(codes: np.ndarray, weights: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per row of ``codes``, the sum of the pixels' ``weights`` in each class (codes of
+    ``n_classes`` and above count in none), added in pixel order."""
+    out = np.zeros((codes.shape[0], n_classes + 1))
+    for t in range(codes.shape[0]):
+        for i in range(codes.shape[1]):
+            out[t, min(codes[t, i], n_classes)] += weights[i]
+    return out[:, :n_classes]
 
 
 #: a patch of surface counts as over an open crevasse where it lies at least this far
