@@ -147,29 +147,31 @@ def nearest_zone_into(xw: np.ndarray, yw: np.ndarray, size: float, salted_x: np.
                       salted_y: np.uint64, zx: np.ndarray, zy: np.ndarray) -> None:
     """:func:`nearest_zone_kernel` into given outputs."""
     n = xw.shape[0]
-    # the nine candidate centres of the last point's cell, reused while points stay in it
-    centres = np.empty((9, 2), np.float64)
-    last_x = np.int64(0)
-    last_y = np.int64(0)
+    # the nine candidate centres of the four cells last met, one slot per parity of
+    # the cell's (ix, iy): a row of points crossing a cell edge goes back and forth
+    slot_x = np.full(4, np.iinfo(np.int64).min)
+    slot_y = np.zeros(4, np.int64)
+    cached = np.empty((4, 9, 2), np.float64)
     for k in range(n):
         ix = np.int64(np.floor(xw[k] / size))
         iy = np.int64(np.floor(yw[k] / size))
-        if k == 0 or ix != last_x or iy != last_y:
-            last_x = ix
-            last_y = iy
+        slot = (ix & 1) * 2 + (iy & 1)
+        if slot_x[slot] != ix or slot_y[slot] != iy:
+            slot_x[slot] = ix
+            slot_y[slot] = iy
             c = 0
             for di in range(-1, 2):
                 for dj in range(-1, 2):
-                    centres[c, 0] = (ix + di + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_x)
-                                     ) * size
-                    centres[c, 1] = (iy + dj + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_y)
-                                     ) * size
+                    cached[slot, c, 0] = (ix + di + 0.1
+                                          + 0.8 * _hash(ix + di, iy + dj, salted_x)) * size
+                    cached[slot, c, 1] = (iy + dj + 0.1
+                                          + 0.8 * _hash(ix + di, iy + dj, salted_y)) * size
                     c += 1
         # branch-free: the nearest of the nine, the first of equals
         best = np.inf
         found = 0
         for c in range(9):
-            d2 = (xw[k] - centres[c, 0]) ** 2 + (yw[k] - centres[c, 1]) ** 2
+            d2 = (xw[k] - cached[slot, c, 0]) ** 2 + (yw[k] - cached[slot, c, 1]) ** 2
             closer = d2 < best
             best = d2 if closer else best
             found = c if closer else found

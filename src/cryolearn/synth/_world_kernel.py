@@ -174,14 +174,15 @@ def _wall(r: float, exponent: float) -> float:
 
 @numba.njit(error_model="numpy")
 def _bounds(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
-    """The least and greatest x and y of a block of points."""
+    """The least and greatest x and y of a block of points (NaN compares false, so a
+    NaN leaves them as they are; its cell then is no block's single cell)."""
     lo_x = hi_x = x[0]
     lo_y = hi_y = y[0]
     for k in range(1, x.shape[0]):
-        lo_x = min(lo_x, x[k])
-        hi_x = max(hi_x, x[k])
-        lo_y = min(lo_y, y[k])
-        hi_y = max(hi_y, y[k])
+        lo_x = x[k] if x[k] < lo_x else lo_x
+        hi_x = x[k] if x[k] > hi_x else hi_x
+        lo_y = y[k] if y[k] < lo_y else lo_y
+        hi_y = y[k] if y[k] > hi_y else hi_y
     return lo_x, hi_x, lo_y, hi_y
 
 
@@ -565,8 +566,7 @@ def zone_cells(x: np.ndarray, y: np.ndarray, aspect: float, warp: float, wavelen
             xw[i] = xb[i] / aspect + warp * xw[i]
             yw[i] = yb[i] + warp * yw[i]
         # a block of a footprint or frame mostly lies in one cell of the zone lattice
-        lo_x, hi_x = np.min(xw[:m]), np.max(xw[:m])
-        lo_y, hi_y = np.min(yw[:m]), np.max(yw[:m])
+        lo_x, hi_x, lo_y, hi_y = _bounds(xw[:m], yw[:m])
         ix = np.int64(np.floor(lo_x / size))
         iy = np.int64(np.floor(lo_y / size))
         if ix == np.int64(np.floor(hi_x / size)) and iy == np.int64(np.floor(hi_y / size)):

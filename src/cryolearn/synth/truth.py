@@ -108,8 +108,22 @@ def footprint_open_crevasse_share(
     -------
     (n,) float64 in [0, 1]
     """
-    w = footprint_weights(depth.shape[1], pixel_m, sigma_m)
-    return np.einsum("nij,ij->n", (np.asarray(depth) >= open_depth_m).astype(np.float64), w)
+    n, size, _ = depth.shape
+    w = footprint_weights(size, pixel_m, sigma_m).ravel()
+    return _weight_at_least(np.ascontiguousarray(depth, np.float64).reshape(n, -1), w,
+                            float(open_depth_m))
+
+
+@numba.njit(cache=True)
+def _weight_at_least(values: np.ndarray, weights: np.ndarray, least: float) -> np.ndarray:
+    """Per row of ``values``, the sum of the ``weights`` of its pixels of at least ``least``."""
+    out = np.zeros(values.shape[0])
+    for t in range(values.shape[0]):
+        total = 0.0
+        for i in range(values.shape[1]):
+            total += weights[i] if values[t, i] >= least else 0.0
+        out[t] = total
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -122,7 +136,7 @@ def _plane_projector(size: int, pixel_m: float, sigma_m: float
     gx, gy = np.meshgrid(c, c)
     design = np.column_stack([np.ones(size * size), gx.ravel(), gy.ravel()])
     root = np.sqrt(w)
-    return w, design, np.linalg.pinv(design * root[:, None]) * root
+    return (w, design, np.ascontiguousarray(np.linalg.pinv(design * root[:, None]) * root))
 
 
 def footprint_relief(heights: np.ndarray, pixel_m: float = TILE_PIXEL_M,
@@ -138,9 +152,31 @@ def footprint_relief(heights: np.ndarray, pixel_m: float = TILE_PIXEL_M,
     """
     n, size, _ = heights.shape
     w, design, projector = _plane_projector(size, float(pixel_m), float(sigma_m))
-    z = np.asarray(heights, np.float64).reshape(n, -1).T
-    residual = z - design @ (projector @ z)
-    return np.sqrt((w @ residual ** 2) / w.sum())
+    z = np.ascontiguousarray(heights, np.float64).reshape(n, -1)
+    return _plane_residual_sd(z, w, design, projector)
+
+
+@numba.njit(cache=True)
+def _plane_residual_sd(z: np.ndarray, weights: np.ndarray, design: np.ndarray,
+                       projector: np.ndarray) -> np.ndarray:
+    """Per row of ``z``, the weighted sd of its residuals from the plane that
+    ``projector`` fits (coefficients of ``design``'s columns 1, x, y)."""
+    out = np.empty(z.shape[0])
+    total = weights.sum()
+    for t in range(z.shape[0]):
+        c0 = 0.0
+        c1 = 0.0
+        c2 = 0.0
+        for i in range(z.shape[1]):
+            c0 += projector[0, i] * z[t, i]
+            c1 += projector[1, i] * z[t, i]
+            c2 += projector[2, i] * z[t, i]
+        acc = 0.0
+        for i in range(z.shape[1]):
+            r = z[t, i] - (design[i, 0] * c0 + design[i, 1] * c1 + design[i, 2] * c2)
+            acc += weights[i] * r * r
+        out[t] = np.sqrt(acc / total)
+    return out
 
 
 def class_fractions_for_hashes(
