@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from cryolearn.classes import CLASS_CODE, CREVASSED_CLASSES, SURFACE_CLASSES
-from cryolearn.synth.flights import FlightSpec, render_frame
+from cryolearn.synth.flights import (
+    FlightSpec,
+    _frame_grid,
+    _inside_footprint,
+    _points_inside,
+    render_frame,
+)
 from cryolearn.synth.world import SyntheticWorld, WorldParams
 
 
@@ -106,3 +112,26 @@ def test_frames_are_float32_with_nodata_corners_and_noise(world):
     np.testing.assert_array_equal(truth == 255, nodata)
     z2, _, _ = render_frame(world, spec, 0)
     np.testing.assert_array_equal(z, z2)  # noise is seeded
+
+
+def test_frame_pixels_are_the_grid_points_inside_the_rotated_footprint(world):
+    """The compiled selection of a frame's pixels gives the array form's points, in its
+    order: the pixel centres by the affine transform, kept by ``_inside_footprint``."""
+    spec = FlightSpec(name="X", date="2010-05-01", start_x_m=-195000, start_y_m=-2283000,
+                      track_deg=37.0, n_frames=2, frame_length_m=300, frame_width_m=220)
+    for index in (0, 1):
+        transform, width, height, _ = _frame_grid(spec, index)
+        rows = np.arange(height) + 0.5
+        x, y = transform @ tuple(np.meshgrid(np.arange(width) + 0.5, rows))
+        inside = _inside_footprint(x, y, spec, index)
+        frame = (*spec.frame_centre(index), *spec.direction, 0.5 * spec.frame_length_m,
+                 0.5 * spec.frame_width_m)
+        flat, xs, ys = _points_inside(0, height, width, tuple(transform[:6]), frame)
+        np.testing.assert_array_equal(flat, np.flatnonzero(inside))
+        np.testing.assert_array_equal(xs, x[inside])
+        np.testing.assert_array_equal(ys, y[inside])
+        assert 0.3 < inside.mean() < 1.0  # a rotated frame: corners left out
+        # the same from a later block of rows
+        flat_b, xs_b, _ = _points_inside(40, height - 40, width, tuple(transform[:6]), frame)
+        np.testing.assert_array_equal(flat_b, np.flatnonzero(inside[40:]))
+        np.testing.assert_array_equal(xs_b, x[40:][inside[40:]])

@@ -160,6 +160,24 @@ def _depth_factor(kd: float, spread: float, skew: float) -> float:
 
 
 @numba.njit(inline="always", error_model="numpy")
+def _set_depth(r: float, kd: float, taper: float, depth: float, zones: np.ndarray, z: int,
+               last: np.ndarray) -> float:
+    """Depth (m) of one crevasse set at a point of zone z: its zone's ``depth`` times
+    the crevasse's factor (kept in ``last`` while the draw and zone parameters repeat),
+    the segment's taper and the wall's profile; 0 off the walls."""
+    if not r < 1.0:
+        return 0.0
+    skew = zones[z, Z_SKEW]
+    spread = zones[z, Z_SPREAD]
+    if kd != last[0] or skew != last[1] or spread != last[2]:
+        last[0] = kd
+        last[1] = skew
+        last[2] = spread
+        last[3] = _depth_factor(kd, spread, skew)
+    return depth * last[3] * taper * (1.0 - _wall(r, zones[z, Z_EXPONENT]))
+
+
+@numba.njit(inline="always", error_model="numpy")
 def _wall(r: float, exponent: float) -> float:
     """The wall profile's power of the distance from the crevasse's axis: V walls (1)
     and U walls (4) by multiplication, other exponents by the C library's ``pow``."""
@@ -356,25 +374,22 @@ def _crevasse_relief(x: np.ndarray, y: np.ndarray, points: np.ndarray, zone_inde
         tilt_y = _hash(k1, k2, keys[K_BLOCK_Y]) - 0.5
         block_tilt[a] = 0.3 * (tilt_x * t_1[a] * spacing_1[a] + tilt_y * t_2[a] * spacing_2[a])
 
+    # a crevasse's depth draw is the same at all its points, and points in a row cross
+    # a crevasse every few tens: the last draw of each set is kept (draw, skew, spread,
+    # factor)
+    last = np.full((2, 4), -1.0)
     for a in range(n_open):
         z = q[a]
         code = zone_code[z]
         j = opened[a]
         lifted = heave[a] if zones[z, Z_TRUNK] != 0.0 else 0.0
-        first = 0.0
-        if r_1[a] < 1.0:
-            factor = _depth_factor(kd_1[a], zones[z, Z_SPREAD], zones[z, Z_SKEW])
-            wall = _wall(r_1[a], zones[z, Z_EXPONENT])
-            first = zones[z, Z_DEPTH] * factor * taper_1[a] * (1.0 - wall)
+        first = _set_depth(r_1[a], kd_1[a], taper_1[a], zones[z, Z_DEPTH], zones, z, last[0])
         if code == CREVASSES:
             relief[j] = lifted - first
             depth[j] = first
             continue
-        second = 0.0
-        if r_2[a] < 1.0:
-            factor = _depth_factor(kd_2[a], zones[z, Z_SPREAD], zones[z, Z_SKEW])
-            wall = _wall(r_2[a], zones[z, Z_EXPONENT])
-            second = zones[z, Z_DEPTH] * 0.8 * factor * taper_2[a] * (1.0 - wall)
+        second = _set_depth(r_2[a], kd_2[a], taper_2[a], zones[z, Z_DEPTH] * 0.8, zones, z,
+                            last[1])
         depth[j] = max(first, second)
         dz = -depth[j]
         if code == SERAC:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date as Date
 from pathlib import Path
 
+import numba
 import numpy as np
 from rasterio.transform import Affine
 from tqdm import tqdm
@@ -158,6 +159,35 @@ def _inside_footprint(
     )
 
 
+@numba.njit(cache=True)
+def _points_inside(first_row: int, n_rows: int, width: int, grid: tuple[float, ...],
+                   frame: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixel centres of rows ``first_row`` … of a north-up grid (``grid`` its affine
+    a, b, c, d, e, f) that lie in a frame's rotated footprint (``frame``: centre x, y,
+    direction dx, dy, half length, half width), as :func:`_inside_footprint` decides, in
+    row-major order: their flat index in the rows, x and y."""
+    a, b, c, d, e, f = grid
+    cx, cy, dx, dy, half_length, half_width = frame
+    flat = np.empty(n_rows * width, np.int64)
+    xs = np.empty(n_rows * width)
+    ys = np.empty(n_rows * width)
+    m = 0
+    for i in range(n_rows):
+        row = (first_row + i) + 0.5
+        for j in range(width):
+            col = j + 0.5
+            x = col * a + row * b + c
+            y = col * d + row * e + f
+            along = (x - cx) * dx + (y - cy) * dy
+            across = (x - cx) * dy - (y - cy) * dx
+            if abs(along) <= half_length and abs(across) <= half_width:
+                flat[m] = i * width + j
+                xs[m] = x
+                ys[m] = y
+                m += 1
+    return flat[:m], xs[:m], ys[:m]
+
+
 def render_frame(
     world: SyntheticWorld, spec: FlightSpec, index: int
 ) -> tuple[np.ndarray, np.ndarray, Affine]:
@@ -169,20 +199,20 @@ def render_frame(
     transform, width, height, _ = _frame_grid(spec, index)
     elevation = np.full((height, width), DEM_NODATA, dtype=np.float32)
     truth = np.full((height, width), TRUTH_NODATA, dtype=np.uint8)
-    cols = np.arange(width) + 0.5
     name_key = int.from_bytes(spec.name.encode()[:8].ljust(8, b"\0"), "little")
     rng = np.random.default_rng([world.params.seed, name_key, index])
+    grid = tuple(float(v) for v in transform[:6])
+    frame = (*spec.frame_centre(index), *spec.direction, 0.5 * spec.frame_length_m,
+             0.5 * spec.frame_width_m)
     for r0 in range(0, height, _ROWS_PER_BLOCK):
-        rows = np.arange(r0, min(height, r0 + _ROWS_PER_BLOCK)) + 0.5
-        x, y = transform @ tuple(np.meshgrid(cols, rows))
-        inside = _inside_footprint(x, y, spec, index)
-        if not inside.any():
+        n_rows = min(height, r0 + _ROWS_PER_BLOCK) - r0
+        flat, x, y = _points_inside(r0, n_rows, width, grid, frame)
+        if not len(flat):
             continue
-        z, cls = world.evaluate(x[inside], y[inside], spec.decimal_year)
+        z, cls = world.evaluate(x, y, spec.decimal_year)
         z = z + rng.normal(0.0, spec.noise_m, z.shape)
-        block = elevation[r0 : r0 + len(rows)]
-        block[inside] = z.astype(np.float32)
-        truth[r0 : r0 + len(rows)][inside] = cls
+        elevation[r0:r0 + n_rows].reshape(-1)[flat] = z.astype(np.float32)
+        truth[r0:r0 + n_rows].reshape(-1)[flat] = cls
     return elevation, truth, transform
 
 
