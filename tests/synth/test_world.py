@@ -126,12 +126,21 @@ def test_frame_pixels_are_the_grid_points_inside_the_rotated_footprint(world):
         inside = _inside_footprint(x, y, spec, index)
         frame = (*spec.frame_centre(index), *spec.direction, 0.5 * spec.frame_length_m,
                  0.5 * spec.frame_width_m)
-        flat, xs, ys = _points_inside(0, height, width, tuple(transform[:6]), frame)
-        np.testing.assert_array_equal(flat, np.flatnonzero(inside))
-        np.testing.assert_array_equal(xs, x[inside])
-        np.testing.assert_array_equal(ys, y[inside])
+        rank, flat, xs, ys = _points_inside(0, height, width, tuple(transform[:6]), frame, 64)
+        # each point's rank is its place in row-major order
+        np.testing.assert_array_equal(np.sort(rank), np.arange(inside.sum()))
+        in_order = np.empty_like(flat)
+        in_order[rank] = flat
+        np.testing.assert_array_equal(in_order, np.flatnonzero(inside))
+        np.testing.assert_array_equal(xs, x.ravel()[flat])
+        np.testing.assert_array_equal(ys, y.ravel()[flat])
         assert 0.3 < inside.mean() < 1.0  # a rotated frame: corners left out
+        # strip by strip: the first points all lie in the first 64 columns
+        assert (flat[:inside[:, :64].sum()] % width < 64).all()
         # the same from a later block of rows
-        flat_b, xs_b, _ = _points_inside(40, height - 40, width, tuple(transform[:6]), frame)
-        np.testing.assert_array_equal(flat_b, np.flatnonzero(inside[40:]))
-        np.testing.assert_array_equal(xs_b, x[40:][inside[40:]])
+        rank_b, flat_b, xs_b, _ = _points_inside(40, height - 40, width, tuple(transform[:6]),
+                                                 frame, 64)
+        in_order = np.empty_like(flat_b)
+        in_order[rank_b] = flat_b
+        np.testing.assert_array_equal(in_order, np.flatnonzero(inside[40:]))
+        np.testing.assert_array_equal(xs_b, x[40:].ravel()[flat_b])

@@ -34,6 +34,8 @@ TRUTH_NODATA = 255
 #: aircraft ground speed used to stamp frame times, m/s
 _GROUND_SPEED_M_S = 130.0
 _ROWS_PER_BLOCK = 256
+#: columns of a strip of a block of rows, in which the world is evaluated (about 60 m)
+_STRIP_COLUMNS = 128
 
 
 @dataclass(frozen=True)
@@ -159,33 +161,56 @@ def _inside_footprint(
     )
 
 
-@numba.njit(cache=True)
-def _points_inside(first_row: int, n_rows: int, width: int, grid: tuple[float, ...],
-                   frame: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pixel centres of rows ``first_row`` … of a north-up grid (``grid`` its affine
-    a, b, c, d, e, f) that lie in a frame's rotated footprint (``frame``: centre x, y,
-    direction dx, dy, half length, half width), as :func:`_inside_footprint` decides, in
-    row-major order: their flat index in the rows, x and y."""
+@numba.njit(inline="always")
+def _inside(i: int, j: int, first_row: int, grid: tuple[float, ...],
+            frame: tuple[float, ...]) -> tuple[bool, float, float]:
+    """Whether pixel (first_row + i, j) of a north-up grid lies in a frame's rotated
+    footprint (as :func:`_inside_footprint` decides), and its centre."""
     a, b, c, d, e, f = grid
     cx, cy, dx, dy, half_length, half_width = frame
-    flat = np.empty(n_rows * width, np.int64)
-    xs = np.empty(n_rows * width)
-    ys = np.empty(n_rows * width)
-    m = 0
+    row = (first_row + i) + 0.5
+    col = j + 0.5
+    x = col * a + row * b + c
+    y = col * d + row * e + f
+    along = (x - cx) * dx + (y - cy) * dy
+    across = (x - cx) * dy - (y - cy) * dx
+    return abs(along) <= half_length and abs(across) <= half_width, x, y
+
+
+@numba.njit(cache=True)
+def _points_inside(first_row: int, n_rows: int, width: int, grid: tuple[float, ...],
+                   frame: tuple[float, ...], strip: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pixel centres of rows ``first_row`` … of a north-up grid (``grid`` its affine
+    a, b, c, d, e, f) that lie in a frame's rotated footprint (``frame``: centre x, y,
+    direction dx, dy, half length, half width), strip by strip of ``strip`` columns,
+    where neighbouring points are close in both directions: each one's place among the
+    points in row-major order, its flat index in the rows, x and y."""
+    row_start = np.zeros(n_rows + 1, np.int64)
     for i in range(n_rows):
-        row = (first_row + i) + 0.5
+        count = 0
         for j in range(width):
-            col = j + 0.5
-            x = col * a + row * b + c
-            y = col * d + row * e + f
-            along = (x - cx) * dx + (y - cy) * dy
-            across = (x - cx) * dy - (y - cy) * dx
-            if abs(along) <= half_length and abs(across) <= half_width:
-                flat[m] = i * width + j
-                xs[m] = x
-                ys[m] = y
-                m += 1
-    return flat[:m], xs[:m], ys[:m]
+            count += _inside(i, j, first_row, grid, frame)[0]
+        row_start[i + 1] = row_start[i] + count
+    n = row_start[n_rows]
+    rank = np.empty(n, np.int64)
+    flat = np.empty(n, np.int64)
+    xs = np.empty(n)
+    ys = np.empty(n)
+    placed = row_start[:n_rows].copy()
+    m = 0
+    for j0 in range(0, width, strip):
+        for i in range(n_rows):
+            for j in range(j0, min(width, j0 + strip)):
+                inside, x, y = _inside(i, j, first_row, grid, frame)
+                if inside:
+                    rank[m] = placed[i]
+                    placed[i] += 1
+                    flat[m] = i * width + j
+                    xs[m] = x
+                    ys[m] = y
+                    m += 1
+    return rank, flat, xs, ys
 
 
 def render_frame(
@@ -206,12 +231,15 @@ def render_frame(
              0.5 * spec.frame_width_m)
     for r0 in range(0, height, _ROWS_PER_BLOCK):
         n_rows = min(height, r0 + _ROWS_PER_BLOCK) - r0
-        flat, x, y = _points_inside(r0, n_rows, width, grid, frame)
+        # the world evaluates points strip by strip, where its smooth fields keep their
+        # lattice cells over many points (a point's value does not depend on the
+        # others); the noise is drawn in row-major order
+        rank, flat, x, y = _points_inside(r0, n_rows, width, grid, frame, _STRIP_COLUMNS)
         if not len(flat):
             continue
         z, cls = world.evaluate(x, y, spec.decimal_year)
-        z = z + rng.normal(0.0, spec.noise_m, z.shape)
-        elevation[r0:r0 + n_rows].reshape(-1)[flat] = z.astype(np.float32)
+        noise = rng.normal(0.0, spec.noise_m, z.shape)
+        elevation[r0:r0 + n_rows].reshape(-1)[flat] = (z + noise[rank]).astype(np.float32)
         truth[r0:r0 + n_rows].reshape(-1)[flat] = cls
     return elevation, truth, transform
 
