@@ -559,13 +559,16 @@ _ZONE_BLOCK = 1000
 @numba.njit(cache=True, error_model="numpy")
 def zone_cells(x: np.ndarray, y: np.ndarray, aspect: float, warp: float, wavelength: float,
                size: float, warp_x: np.uint64, warp_y: np.uint64, jitter_x: np.uint64,
-               jitter_y: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+               jitter_y: np.uint64) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
     """The lattice cell of each flat point's zone (``SyntheticWorld._zones``): the point
     warped by value noise (``warp`` metres at ``wavelength``) and stretched along flow
-    by ``aspect``, then the nearest jittered centre of a lattice of ``size``."""
+    by ``aspect``, then the nearest jittered centre of a lattice of ``size``; and the
+    least and greatest cell indices (x, then y)."""
     n = x.shape[0]
     zx = np.empty(n, np.int64)
     zy = np.empty(n, np.int64)
+    lo_zx = lo_zy = np.iinfo(np.int64).max
+    hi_zx = hi_zy = np.iinfo(np.int64).min
     xw = np.empty(_ZONE_BLOCK)
     yw = np.empty(_ZONE_BLOCK)
     for start in range(0, n, _ZONE_BLOCK):
@@ -590,7 +593,12 @@ def zone_cells(x: np.ndarray, y: np.ndarray, aspect: float, warp: float, wavelen
         else:
             nearest_zone_into(xw[:m], yw[:m], size, jitter_x, jitter_y, zx[start:start + m],
                               zy[start:start + m])
-    return zx, zy
+        for i in range(start, start + m):
+            lo_zx = zx[i] if zx[i] < lo_zx else lo_zx
+            hi_zx = zx[i] if zx[i] > hi_zx else hi_zx
+            lo_zy = zy[i] if zy[i] < lo_zy else lo_zy
+            hi_zy = zy[i] if zy[i] > hi_zy else hi_zy
+    return zx, zy, (lo_zx, hi_zx, lo_zy, hi_zy)
 
 
 @numba.njit(cache=True)

@@ -388,14 +388,14 @@ class SyntheticWorld:
         size = p.zone_size_m
         warp = 0.35 * size
         # zones are cells of (x / zone_aspect, y): zone_aspect times longer along flow
-        zx, zy = kernel.zone_cells(
+        zx, zy, bounds = kernel.zone_cells(
             x, y, float(p.zone_aspect), warp, 1.7 * size, size, _salted(p.seed, _S_WARP_X),
             _salted(p.seed, _S_WARP_Y), _salted(p.seed, _S_JITTER_X),
             _salted(p.seed, _S_JITTER_Y))
         # a zone's centre, class and trunk share are functions of its lattice cell
         # alone: evaluated once per zone (a frame holds millions of points and tens
         # of zones), the same numbers element by element
-        (ux, uy), inverse = _unique_cells(zx, zy)
+        (ux, uy), inverse = _unique_cells(zx, zy, bounds)
         cx, cy = self._zone_centre(ux, uy)
         cx = cx * p.zone_aspect
         code = _draw_class(self._class_cdf, hash_uniform(ux, uy, p.seed, _S_CLASS))
@@ -786,15 +786,18 @@ def _draw_class(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     return np.minimum(code, len(SURFACE_CLASSES) - 1).astype(np.uint8)
 
 
-def _unique_cells(ix: np.ndarray, iy: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray],
-                                                         np.ndarray]:
-    """The distinct lattice cells (ix, iy) of flat int64 arrays, and for each point the
-    index of its cell among them."""
+def _unique_cells(ix: np.ndarray, iy: np.ndarray,
+                  bounds: tuple[int, int, int, int] | None = None
+                  ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """The distinct lattice cells (ix, iy) of flat int64 arrays, in order of (ix, iy),
+    and for each point the index of its cell among them; ``bounds`` are the least and
+    greatest ix and iy where known."""
     if ix.size == 0:
         return (ix, iy), np.zeros(0, dtype=np.intp)
-    x0, y0 = ix.min(), iy.min()
-    span = iy.max() - y0 + 1
-    n_keys = int(ix.max() - x0 + 1) * int(span)
+    x0, x1, y0, y1 = bounds if bounds is not None else (ix.min(), ix.max(), iy.min(),
+                                                        iy.max())
+    span = y1 - y0 + 1
+    n_keys = int(x1 - x0 + 1) * int(span)
     if n_keys > 4 * ix.size:
         keys, inverse = np.unique((ix - x0) * span + (iy - y0), return_inverse=True)
         return (keys // span + x0, keys % span + y0), inverse.reshape(-1)
