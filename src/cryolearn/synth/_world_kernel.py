@@ -4,17 +4,23 @@
 a zone (its class, centre, crevasse directions, spacings and depths, feature sizes)
 once per distinct zone in numpy, in a table of :data:`ZONE_COLUMNS`, and hands the
 points to :func:`evaluate_points`, which computes each point's regional surface,
-relief, class, open-crevasse depth and roughness in compiled loops: no per-class
-selections and no temporaries. :meth:`~cryolearn.synth.world.SyntheticWorld.evaluate_composed`
-is the same arithmetic as array expressions around smaller kernels, the reference this
-pass is checked and timed against (``tests/synth/test_world_kernel.py``,
-``bench/world.py``).
+relief, class, open-crevasse depth and roughness in compiled loops over blocks of
+points: no per-class selections, and intermediate fields that stay in the caches.
+:meth:`~cryolearn.synth.world.SyntheticWorld.evaluate_composed` is the same arithmetic
+as array expressions around smaller kernels, the reference this pass is checked and
+timed against (``tests/synth/test_world_kernel.py``, ``bench/world.py``).
 
 The arithmetic keeps the reference's order of operations, so the two agree bit for bit
-but where a transcendental function is computed differently: numpy's vectorised
+(97 % of elevations) but where a value is computed differently: numpy's vectorised
 ``exp`` and ``power`` round about one value in twenty differently (by one unit in the
-last place) from the C library's, which these loops call. ``sin``, ``cos``, ``hypot``
-and ``logaddexp`` are the C library's in both.
+last place) from the C library's, which these loops call; a U-shaped wall's fourth
+power is a square squared; the second crevasse set's direction comes from the first's
+by the angle-addition formulas. ``sin``, ``cos``, ``hypot`` and ``logaddexp`` are the
+C library's in both. Elevations agree to picometres and classes exactly.
+
+Numba caches :func:`evaluate_points` by this file alone: after editing the helpers it
+inlines from :mod:`cryolearn.synth._noise_kernel`, clear this package's
+``__pycache__/*.nb*`` (a clean clone compiles afresh).
 """
 
 from __future__ import annotations
