@@ -29,6 +29,7 @@ import numpy as np
 import rasterio
 import yaml
 
+from cryolearn.io.zarrstore import open_group
 from cryolearn.synth.flights import FlightSpec, flight_configs, frame_paths
 from cryolearn.synth.scale import ScaleFactors, scale_synth
 
@@ -88,9 +89,8 @@ def main() -> None:
              str(ROOT / "config/config.yaml"), str(ROOT / "config/scale.yaml")],
             check=True)
         campaign = read_benchmark(work / f"benchmarks/synth_glas/{args.campaign}.tsv")
-        with (work / f"logs/synth_glas/{args.campaign}.log").open() as f:
-            shots = int(next(line for line in f if "shots," in line)
-                        .split("campaign", 1)[1].split(":")[1].split()[0])
+        truth = open_group(work / base["synth"]["truth_dir"] / f"glas/{args.campaign}.zarr")
+        shots = int(truth["x"].shape[0])
         flights = [read_benchmark(work / f"benchmarks/synth_flight/{f['name']}.tsv")
                    for f in chosen]
         pixels = [frame_pixels(work / base["dem"]["dir"] / f["name"]) for f in chosen]

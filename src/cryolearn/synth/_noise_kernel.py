@@ -116,6 +116,33 @@ def nearest_zone_kernel(xw: np.ndarray, yw: np.ndarray, size: float, salted_x: n
     return zx, zy
 
 
+@numba.njit(inline="always", error_model="numpy")
+def _candidate_centres(ix: np.int64, iy: np.int64, size: float, salted_x: np.uint64,
+                       salted_y: np.uint64, cx: np.ndarray, cy: np.ndarray) -> None:
+    """The jittered centres of the 3 × 3 zone cells around cell (ix, iy), in (di, dj)
+    order, into ``cx`` and ``cy``."""
+    c = 0
+    for di in range(-1, 2):
+        for dj in range(-1, 2):
+            cx[c] = (ix + di + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_x)) * size
+            cy[c] = (iy + dj + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_y)) * size
+            c += 1
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _nearest_of_nine(x: float, y: float, cx: np.ndarray, cy: np.ndarray) -> int:
+    """Which of the nine candidate centres is nearest (x, y), the first of equals;
+    branch-free, so that loops over points vectorise."""
+    best = np.inf
+    found = 0
+    for c in range(9):
+        d2 = (x - cx[c]) ** 2 + (y - cy[c]) ** 2
+        closer = d2 < best
+        best = d2 if closer else best
+        found = c if closer else found
+    return found
+
+
 @numba.njit(error_model="numpy")
 def nearest_zone_in_cell(xw: np.ndarray, yw: np.ndarray, ix: np.int64, iy: np.int64,
                          size: float, salted_x: np.uint64, salted_y: np.uint64,
@@ -124,20 +151,9 @@ def nearest_zone_in_cell(xw: np.ndarray, yw: np.ndarray, ix: np.int64, iy: np.in
     nine candidate centres are the same for all, so the search vectorises."""
     cx = np.empty(9)
     cy = np.empty(9)
-    c = 0
-    for di in range(-1, 2):
-        for dj in range(-1, 2):
-            cx[c] = (ix + di + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_x)) * size
-            cy[c] = (iy + dj + 0.1 + 0.8 * _hash(ix + di, iy + dj, salted_y)) * size
-            c += 1
+    _candidate_centres(ix, iy, size, salted_x, salted_y, cx, cy)
     for k in range(xw.shape[0]):
-        best = np.inf
-        found = 0
-        for c in range(9):
-            d2 = (xw[k] - cx[c]) ** 2 + (yw[k] - cy[c]) ** 2
-            closer = d2 < best
-            best = d2 if closer else best
-            found = c if closer else found
+        found = _nearest_of_nine(xw[k], yw[k], cx, cy)
         zx[k] = ix + found // 3 - 1
         zy[k] = iy + found % 3 - 1
 
@@ -146,35 +162,19 @@ def nearest_zone_in_cell(xw: np.ndarray, yw: np.ndarray, ix: np.int64, iy: np.in
 def nearest_zone_into(xw: np.ndarray, yw: np.ndarray, size: float, salted_x: np.uint64,
                       salted_y: np.uint64, zx: np.ndarray, zy: np.ndarray) -> None:
     """:func:`nearest_zone_kernel` into given outputs."""
-    n = xw.shape[0]
-    # the nine candidate centres of the four cells last met, one slot per parity of
-    # the cell's (ix, iy): a row of points crossing a cell edge goes back and forth
-    slot_x = np.full(4, np.iinfo(np.int64).min)
-    slot_y = np.zeros(4, np.int64)
-    cached = np.empty((4, 9, 2), np.float64)
-    for k in range(n):
+    # the nine candidate centres of the last point's cell, reused while points stay in it
+    cx = np.empty(9)
+    cy = np.empty(9)
+    last_x = np.int64(0)
+    last_y = np.int64(0)
+    for k in range(xw.shape[0]):
         ix = np.int64(np.floor(xw[k] / size))
         iy = np.int64(np.floor(yw[k] / size))
-        slot = (ix & 1) * 2 + (iy & 1)
-        if slot_x[slot] != ix or slot_y[slot] != iy:
-            slot_x[slot] = ix
-            slot_y[slot] = iy
-            c = 0
-            for di in range(-1, 2):
-                for dj in range(-1, 2):
-                    cached[slot, c, 0] = (ix + di + 0.1
-                                          + 0.8 * _hash(ix + di, iy + dj, salted_x)) * size
-                    cached[slot, c, 1] = (iy + dj + 0.1
-                                          + 0.8 * _hash(ix + di, iy + dj, salted_y)) * size
-                    c += 1
-        # branch-free: the nearest of the nine, the first of equals
-        best = np.inf
-        found = 0
-        for c in range(9):
-            d2 = (xw[k] - cached[slot, c, 0]) ** 2 + (yw[k] - cached[slot, c, 1]) ** 2
-            closer = d2 < best
-            best = d2 if closer else best
-            found = c if closer else found
+        if k == 0 or ix != last_x or iy != last_y:
+            last_x = ix
+            last_y = iy
+            _candidate_centres(ix, iy, size, salted_x, salted_y, cx, cy)
+        found = _nearest_of_nine(xw[k], yw[k], cx, cy)
         zx[k] = ix + found // 3 - 1
         zy[k] = iy + found % 3 - 1
 

@@ -62,7 +62,6 @@ ZONE_COLUMNS: tuple[str, ...] = (
     # hummocky ridges' wavelength and amplitude
     "ridge_wavelength", "ridge_amplitude",
 )
-_Z = {name: i for i, name in enumerate(ZONE_COLUMNS)}
 (Z_CX, Z_CY, Z_TRUNK, Z_THETA, Z_BEND, Z_SPACING, Z_WIDTH, Z_DEPTH, Z_EXPONENT, Z_CROSS_SIN,
  Z_CROSS_COS, Z_SPACING2, Z_SPREAD, Z_SKEW, Z_LOWERED, Z_LIFT, Z_FX, Z_FY, Z_CH_WAVE, Z_CH_AMP,
  Z_CH_PHASE, Z_CH_HALF, Z_CH_DEPTH, Z_BOWL_R, Z_BOWL_D, Z_MOULIN_R, Z_MOULIN_D, Z_LAKE_R,

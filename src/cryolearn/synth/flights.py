@@ -152,6 +152,8 @@ def _frame_grid(spec: FlightSpec, index: int) -> tuple[Affine, int, int, np.ndar
 def _inside_footprint(
     x: np.ndarray, y: np.ndarray, spec: FlightSpec, index: int
 ) -> np.ndarray:
+    """Whether points lie in frame ``index``'s rotated footprint: the array form, the
+    reference of :func:`_points_inside` (``tests/synth/test_world.py``)."""
     cx, cy = spec.frame_centre(index)
     dx, dy = spec.direction
     along = (x - cx) * dx + (y - cy) * dy
